@@ -1,0 +1,1 @@
+"""Channel connectors: payload <-> Utterance/Reply, and their transport details."""

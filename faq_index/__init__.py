@@ -1,0 +1,1 @@
+"""FAQ entries and the generic hybrid similarity index (lexical + dense) with calibration."""

@@ -1,0 +1,1 @@
+"""The small-talk rule language: rule files, compiler, matcher and bundled rule sets."""

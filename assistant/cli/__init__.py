@@ -1,0 +1,153 @@
+"""The `assistant` command.
+
+    assistant serve [--bot DIR] [--host H] [--port P] [--database-url URL]
+    assistant chat [--bot DIR] [--session ID]          a conversation in the terminal
+    assistant --version
+
+Sub-commands of other packages are registered below, explicitly, in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import uuid
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from assistant import __version__
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+app = typer.Typer(
+    help="Korean-first conversational assistant backend.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# --- sub-commands ------------------------------------------------------------------------------
+# (each package's commands: app.add_typer(<module>.app, name="<name>"))
+
+BotOption = Annotated[
+    str | None,
+    typer.Option(
+        "--bot", help="Bot directory with a bot.yaml (default: $ASSISTANT_BOT or the demo bot)."
+    ),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="sqlite:///FILE or postgresql://... (default: $ASSISTANT_DATABASE_URL or sqlite:///assistant.db).",
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"assistant {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Korean-first conversational assistant backend."""
+
+
+@app.command()
+def serve(
+    bot: BotOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    database_url: DatabaseOption = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the HTTP server (REST API at /v1, docs at /docs)."""
+    import uvicorn
+
+    from assistant.config import load_bot
+    from assistant.server import create_app
+
+    settings = Settings.from_env(bot_dir=bot, database_url=database_url)
+    try:
+        load_bot(settings.bot_dir)  # refuse a wrong bot.yaml before binding the port
+    except AssistantError as e:
+        _fail(str(e))
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+@app.command()
+def chat(
+    bot: BotOption = None,
+    database_url: DatabaseOption = None,
+    session: Annotated[str | None, typer.Option(help="Session id to continue.")] = None,
+    locale: Annotated[str | None, typer.Option(help="ko or en (default: detected).")] = None,
+) -> None:
+    """Talk to the assistant in the terminal; each reply shows its route and confidence."""
+    settings = Settings.from_env(bot_dir=bot, database_url=database_url)
+    try:
+        asyncio.run(_chat(settings, session or f"cli-{uuid.uuid4().hex[:8]}", locale))
+    except AssistantError as e:
+        _fail(str(e))
+
+
+async def _chat(settings: Settings, session_id: str, locale: str | None) -> None:
+    from assistant.dialogue import Assistant
+    from assistant.errors import InputError
+    from assistant.types import Utterance
+
+    console = Console(highlight=False)
+    assistant = await Assistant.create(bot_dir=settings.bot_dir, database_url=settings.database_url)
+    interactive = sys.stdin.isatty()
+    console.print(
+        f"[bold]{assistant.bot.config.name}[/] · session {session_id} · "
+        "type /quit or press Ctrl-D to leave",
+        style="dim",
+    )
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(
+                    console.input if interactive else input,
+                    "[bold cyan]you>[/] " if interactive else "",
+                )
+            except EOFError:
+                break
+            if line.strip() in ("/quit", "/exit"):
+                break
+            if not line.strip():
+                continue
+            if not interactive:
+                console.print(f"[bold cyan]you>[/] {line}")
+            try:
+                reply = await assistant.handle(
+                    Utterance(text=line, session_id=session_id, channel="cli", locale=locale)
+                )
+            except InputError as e:
+                console.print(f"[red]{e}[/]")
+                continue
+            console.print(f"[bold green]bot>[/] {reply.plain_text()}")
+            console.print(f"     [dim]route={reply.route} confidence={reply.confidence:.2f}[/]")
+    finally:
+        await assistant.close()
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True, highlight=False).print(f"[red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+def main() -> None:
+    app()

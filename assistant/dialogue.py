@@ -1,0 +1,248 @@
+"""The dialogue manager: `Assistant.handle(utterance) -> Reply`, the one entry point of a turn.
+
+    assistant = await Assistant.create(bot_dir=None, database_url="sqlite:///assistant.db")
+    reply = await assistant.handle(Utterance(text="안녕하세요", session_id="s1"))
+    await assistant.close()
+
+A turn: validate and normalize the text, take the session's lock, load its context, ask every
+skill for candidates (concurrently, each within its time budget; a skill that fails or is late is
+logged and left out), let `policy.choose` decide, then store the new context and the turn log
+(every candidate with its score, the route, latency) in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.config import Bot, SkillSpec, load_bot
+from assistant.context import DialogueContext, TurnRecord
+from assistant.errors import InputError
+from assistant.normalize import detect_locale, normalize_text
+from assistant.policy import Decision, choose
+from assistant.skill import Skill, TurnInput
+from assistant.skills import build_skills
+from assistant.store import DuplicateMessage, LocalSessionLocks, SessionLocks, SqlStore, TurnLog
+from assistant.types import Candidate, Reply, Utterance
+
+log = logging.getLogger("assistant.dialogue")
+
+MAX_SESSION_ID = 128
+MAX_MESSAGE_ID = 128
+
+
+@dataclass(frozen=True, slots=True)
+class SkillOutcome:
+    """How one skill did in one turn, for the turn log."""
+
+    skill: str
+    status: str  # ok | error | timeout
+    latency_ms: float
+    candidates: Sequence[Candidate] = ()
+    error: str | None = None
+
+
+class Assistant:
+    """Routes each utterance to one reply, keeping context across the turns of a session."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        store: SqlStore,
+        skills: Sequence[tuple[SkillSpec, Skill]],
+        *,
+        locks: SessionLocks | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.bot = bot
+        self.store = store
+        self.skills = list(skills)
+        self.locks: SessionLocks = locks or LocalSessionLocks()
+        self.clock = clock
+
+    @classmethod
+    async def create(cls, *, bot_dir: str | None = None, database_url: str) -> Assistant:
+        """Load the bot (the demo bot when `bot_dir` is None), build its skills, open the store."""
+        bot = load_bot(bot_dir)
+        skills = await asyncio.to_thread(build_skills, bot)
+        store = SqlStore(database_url)
+        await store.open()
+        return cls(bot, store, skills)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    @property
+    def skill_names(self) -> list[str]:
+        return [spec.name for spec, _ in self.skills]
+
+    # --- the turn ------------------------------------------------------------------------------
+
+    def validate(self, utterance: Utterance) -> tuple[str, str]:
+        """The normalized text and resolved locale, or `InputError` naming the field."""
+        limits = self.bot.config.limits
+        if not utterance.session_id.strip():
+            raise InputError("session_id", "must not be empty")
+        if len(utterance.session_id) > MAX_SESSION_ID:
+            raise InputError("session_id", f"must be at most {MAX_SESSION_ID} characters")
+        if utterance.message_id is not None and not 0 < len(utterance.message_id) <= MAX_MESSAGE_ID:
+            raise InputError("message_id", f"must be 1 to {MAX_MESSAGE_ID} characters")
+        if len(utterance.text) > limits.max_text_length:
+            raise InputError(
+                "text",
+                f"is {len(utterance.text)} characters long; the limit is {limits.max_text_length}",
+            )
+        text = normalize_text(utterance.text)
+        if not text:
+            raise InputError("text", "must contain something other than white space")
+        locales = self.bot.config.locales
+        if utterance.locale is not None:
+            locale = utterance.locale.split("-")[0].split("_")[0].lower()
+            if locale not in locales:
+                raise InputError(
+                    "locale",
+                    f"{utterance.locale!r} is not spoken by this bot; use one of {locales}",
+                )
+        else:
+            locale = detect_locale(text, default=self.bot.config.default_locale)
+            if locale not in locales:
+                locale = self.bot.config.default_locale
+        return text, locale
+
+    async def handle(self, utterance: Utterance) -> Reply:
+        """Answer one utterance. Raises `InputError` for unacceptable input, before any work."""
+        text, locale = self.validate(utterance)
+        session_id = utterance.session_id
+        async with self.locks.hold(session_id):
+            if utterance.message_id is not None:
+                stored = await self.store.find_reply(session_id, utterance.message_id)
+                if stored is not None:
+                    return stored
+            started = time.perf_counter()
+            now = self.clock()
+            context = await self.store.load_context(session_id) or DialogueContext(
+                history_size=self.bot.config.session.history
+            )
+            context.expire(now=now)
+            turn = TurnInput(
+                utterance=utterance, text=text, locale=locale, context=context, now=now
+            )
+            outcomes = await self._ask_skills(turn)
+            candidates = [c for o in outcomes for c in o.candidates]
+            decision = choose(
+                candidates,
+                policy=self.bot.config.policy,
+                messages=self.bot.config.messages,
+                locale=locale,
+                skill_order=self.skill_names,
+            )
+            context.apply(decision.update, now=now)
+            context.record(
+                TurnRecord(
+                    user=text,
+                    reply=decision.reply.plain_text(),
+                    route=decision.reply.route,
+                    confidence=decision.reply.confidence,
+                    at=now,
+                )
+            )
+            context.end_turn(now=now)
+            latency_ms = (time.perf_counter() - started) * 1000
+            turn_log = TurnLog(
+                session_id=session_id,
+                channel=utterance.channel,
+                locale=locale,
+                text=utterance.text,
+                reply=decision.reply,
+                outcome=decision.outcome,
+                candidates=_candidate_log(candidates, decision),
+                skills=[_skill_log(o) for o in outcomes],
+                latency_ms=round(latency_ms, 3),
+                message_id=utterance.message_id,
+            )
+            try:
+                await self.store.save_turn(turn_log, context)
+            except DuplicateMessage:
+                # Another process answered the same message meanwhile: its reply stands.
+                stored = await self.store.find_reply(session_id, utterance.message_id or "")
+                if stored is not None:
+                    return stored
+                raise
+            log.info(
+                "turn.done",
+                extra={
+                    "session_id": session_id,
+                    "route": decision.reply.route,
+                    "outcome": decision.outcome,
+                    "latency_ms": round(latency_ms, 1),
+                },
+            )
+            return decision.reply
+
+    async def _ask_skills(self, turn: TurnInput) -> list[SkillOutcome]:
+        budget = self.bot.config.limits.turn_timeout_ms
+        return list(
+            await asyncio.gather(
+                *(
+                    self._ask(spec.name, skill, turn, min(spec.timeout_ms, budget) / 1000)
+                    for spec, skill in self.skills
+                )
+            )
+        )
+
+    async def _ask(self, name: str, skill: Skill, turn: TurnInput, budget_s: float) -> SkillOutcome:
+        started = time.perf_counter()
+
+        def elapsed() -> float:
+            return round((time.perf_counter() - started) * 1000, 3)
+
+        try:
+            async with asyncio.timeout(budget_s):
+                proposed = await skill.propose(turn)
+        except TimeoutError:
+            log.warning(
+                "skill.timeout",
+                extra={"skill": name, "budget_ms": budget_s * 1000, "session_id": _sid(turn)},
+            )
+            return SkillOutcome(name, "timeout", elapsed(), error=f"no answer within {budget_s}s")
+        except Exception as e:  # a failing skill degrades the answer, never the turn
+            log.exception("skill.failed", extra={"skill": name, "session_id": _sid(turn)})
+            return SkillOutcome(name, "error", elapsed(), error=f"{type(e).__name__}: {e}")
+        # Whatever a skill claims, its candidates are logged and routed under its configured name.
+        candidates = tuple(
+            c if c.skill == name else c.model_copy(update={"skill": name}) for c in proposed
+        )
+        return SkillOutcome(name, "ok", elapsed(), candidates)
+
+
+def _sid(turn: TurnInput) -> str:
+    return turn.utterance.session_id
+
+
+def _candidate_log(candidates: Sequence[Candidate], decision: Decision) -> list[dict[str, Any]]:
+    return [
+        {
+            "skill": c.skill,
+            "route": c.reply.route,
+            "confidence": round(c.confidence, 4),
+            "chosen": c is decision.chosen,
+            "holds_floor": c.holds_floor,
+            "suggestion": c.suggestion,
+            "details": c.details,
+        }
+        for c in candidates
+    ]
+
+
+def _skill_log(outcome: SkillOutcome) -> dict[str, Any]:
+    return {
+        "skill": outcome.skill,
+        "status": outcome.status,
+        "latency_ms": outcome.latency_ms,
+        "candidates": len(outcome.candidates),
+        "error": outcome.error,
+    }

@@ -145,7 +145,7 @@ async def _chat(settings: Settings, session_id: str, locale: str | None) -> None
 
 
 def _fail(message: str) -> None:
-    Console(stderr=True, highlight=False).print(f"[red]error:[/] {message}")
+    Console(stderr=True, highlight=False).print(f"[red]error:[/] {message}", soft_wrap=True)
     raise typer.Exit(code=2)
 
 

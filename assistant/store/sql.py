@@ -19,14 +19,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import delete, event, insert, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from assistant.context import DialogueContext
 from assistant.errors import StoreError
-from assistant.store.models import SessionRow, TurnRow
+from assistant.store.models import Base, SessionRow, TurnRow
 from assistant.types import Reply
 
 log = logging.getLogger("assistant.store")
@@ -34,6 +34,10 @@ log = logging.getLogger("assistant.store")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 #: Key of the PostgreSQL advisory lock that serializes schema migrations between processes.
 _MIGRATION_LOCK = 7_301_962_001
+
+
+SESSIONS = Base.metadata.tables["sessions"]
+TURNS = Base.metadata.tables["turns"]
 
 
 class DuplicateMessage(StoreError):
@@ -129,7 +133,10 @@ class SqlStore:
             database = make_url(self.url).database
             if database and database != ":memory:":
                 await asyncio.to_thread(_ensure_parent_dir, database)
-        engine = create_async_engine(self.url, echo=self._echo, pool_pre_ping=True)
+        # SQLite files do not drop connections; a PostgreSQL server may restart under us.
+        engine = create_async_engine(
+            self.url, echo=self._echo, pool_pre_ping=self.dialect == "postgresql"
+        )
         if self.dialect == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         try:
@@ -159,6 +166,11 @@ class SqlStore:
     def safe_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 
+    def _engine_or_fail(self) -> AsyncEngine:
+        if self._engine is None:
+            raise StoreError("the session store is not open; call open() first")
+        return self._engine
+
     def _session_factory(self) -> async_sessionmaker[Any]:
         if self._sessions is None:
             raise StoreError("the session store is not open; call open() first")
@@ -176,44 +188,48 @@ class SqlStore:
     # --- turns ---------------------------------------------------------------------------------
 
     async def load_context(self, session_id: str) -> DialogueContext | None:
-        async with self._session_factory()() as db:
-            row = await db.get(SessionRow, session_id)
-            return None if row is None else DialogueContext.model_validate(row.context)
+        async with self._engine_or_fail().connect() as conn:
+            raw = await conn.scalar(select(SessionRow.context).where(SessionRow.id == session_id))
+        return None if raw is None else DialogueContext.model_validate(raw)
 
     async def find_reply(self, session_id: str, message_id: str) -> Reply | None:
         """The stored reply of a message already answered in this session."""
-        async with self._session_factory()() as db:
-            reply = await db.scalar(
+        async with self._engine_or_fail().connect() as conn:
+            reply = await conn.scalar(
                 select(TurnRow.reply).where(
                     TurnRow.session_id == session_id, TurnRow.message_id == message_id
                 )
             )
-            return None if reply is None else Reply.model_validate(reply)
+        return None if reply is None else Reply.model_validate(reply)
 
     async def save_turn(self, turn: TurnLog, context: DialogueContext) -> int:
         """Store the context and the turn log in one transaction; returns the turn's number.
 
         Raises `DuplicateMessage` when the session has a turn with the same message id.
         """
+        state = context.model_dump(mode="json")
         try:
-            async with self._session_factory()() as db, db.begin():
-                row = await db.get(SessionRow, turn.session_id, with_for_update=True)
-                if row is None:
-                    row = SessionRow(
-                        id=turn.session_id,
-                        channel=turn.channel,
-                        context={},
-                        turn_count=0,
-                        created_at=turn.at,
-                        updated_at=turn.at,
+            async with self._engine_or_fail().begin() as conn:
+                seq = await conn.scalar(
+                    update(SESSIONS)
+                    .where(SESSIONS.c.id == turn.session_id)
+                    .values(turn_count=SESSIONS.c.turn_count + 1, context=state, updated_at=turn.at)
+                    .returning(SESSIONS.c.turn_count)
+                )
+                if seq is None:
+                    seq = 1
+                    await conn.execute(
+                        insert(SESSIONS).values(
+                            id=turn.session_id,
+                            channel=turn.channel,
+                            context=state,
+                            turn_count=seq,
+                            created_at=turn.at,
+                            updated_at=turn.at,
+                        )
                     )
-                    db.add(row)
-                row.turn_count += 1
-                row.context = context.model_dump(mode="json")
-                row.updated_at = turn.at
-                seq: int = row.turn_count
-                db.add(
-                    TurnRow(
+                await conn.execute(
+                    insert(TURNS).values(
                         session_id=turn.session_id,
                         seq=seq,
                         message_id=turn.message_id,
@@ -234,7 +250,7 @@ class SqlStore:
             if turn.message_id is not None and "message" in str(e.orig).lower():
                 raise DuplicateMessage(turn.message_id) from e
             raise StoreError(f"could not store the turn of session {turn.session_id!r}: {e}") from e
-        return seq
+        return int(seq)
 
     # --- sessions ------------------------------------------------------------------------------
 

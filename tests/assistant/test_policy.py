@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from assistant.config import Messages, PolicyConfig
+from assistant.policy import CLARIFY_CONTEXT, choose
+from assistant.types import Candidate, HandoffPart, QuickRepliesPart, TextPart
+
+from .fakes import text_reply
+
+
+def cand(skill: str, confidence: float, **kw: object) -> Candidate:
+    route = str(kw.pop("route", f"{skill}:{confidence}"))
+    return Candidate(
+        reply=text_reply(f"{skill} says", route, confidence),
+        confidence=confidence,
+        skill=skill,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+POLICY = PolicyConfig(
+    thresholds={"faq": 0.7, "smalltalk": 0.6},
+    default_threshold=0.5,
+    clarify_threshold=0.3,
+    precedence=[["task"]],
+)
+
+
+def pick(*candidates: Candidate, policy: PolicyConfig = POLICY, order: tuple[str, ...] = ()):
+    return choose(candidates, policy=policy, messages=Messages(), locale="ko", skill_order=order)
+
+
+def test_highest_confidence_above_its_threshold_wins() -> None:
+    d = pick(cand("faq", 0.8), cand("smalltalk", 0.65))
+    assert d.outcome == "answer" and d.chosen is not None and d.chosen.skill == "faq"
+
+
+def test_each_skill_is_held_to_its_own_threshold() -> None:
+    # faq 0.69 is below its 0.7 threshold; small talk 0.61 passes its 0.6 one.
+    d = pick(cand("faq", 0.69), cand("smalltalk", 0.61))
+    assert d.chosen is not None and d.chosen.skill == "smalltalk"
+
+
+def test_skill_without_threshold_uses_the_default() -> None:
+    assert pick(cand("mrc", 0.49)).outcome == "fallback"
+    assert pick(cand("mrc", 0.5)).outcome == "answer"
+
+
+def test_precedence_tier_beats_a_more_confident_answer() -> None:
+    d = pick(cand("faq", 0.99), cand("task", 0.55))
+    assert d.chosen is not None and d.chosen.skill == "task"
+
+
+def test_a_candidate_holding_the_floor_goes_first() -> None:
+    d = pick(cand("task", 0.9), cand("smalltalk", 0.6, holds_floor=True))
+    assert d.chosen is not None and d.chosen.skill == "smalltalk"
+
+
+def test_floor_holder_below_threshold_does_not_win() -> None:
+    d = pick(cand("faq", 0.8), cand("smalltalk", 0.5, holds_floor=True))
+    assert d.chosen is not None and d.chosen.skill == "faq"
+
+
+def test_ties_go_to_the_skill_listed_first() -> None:
+    d = pick(cand("b", 0.8), cand("a", 0.8), order=("a", "b"))
+    assert d.chosen is not None and d.chosen.skill == "a"
+
+
+def test_grey_zone_candidates_become_a_clarification() -> None:
+    d = pick(
+        cand("faq", 0.55, suggestion="충전 요금은 얼마인가요?", route="faq:fee"),
+        cand("faq", 0.4, suggestion="충전소는 어디에 있나요?", route="faq:where"),
+        cand("faq", 0.2, suggestion="too weak"),
+        cand("smalltalk", 0.45),  # no suggestion: cannot be offered
+    )
+    assert d.outcome == "clarify" and d.reply.route == "clarify"
+    assert isinstance(d.reply.parts[0], TextPart)
+    assert d.reply.parts[0].text == "혹시 이런 질문이신가요?"
+    options = d.reply.parts[1]
+    assert isinstance(options, QuickRepliesPart)
+    assert [o.label for o in options.options] == [
+        "충전 요금은 얼마인가요?",
+        "충전소는 어디에 있나요?",
+    ]
+    assert d.reply.confidence == 0.55 and d.reply.expects_reply
+    (offered,) = d.update.activate
+    assert offered.name == CLARIFY_CONTEXT
+    assert offered.params["routes"] == ["faq:fee", "faq:where"]
+
+
+def test_clarification_offers_at_most_max_suggestions_without_repeats() -> None:
+    policy = POLICY.model_copy(update={"max_suggestions": 2})
+    d = pick(
+        cand("faq", 0.6, suggestion="A"),
+        cand("faq", 0.5, suggestion="A"),
+        cand("faq", 0.45, suggestion="B"),
+        cand("faq", 0.4, suggestion="C"),
+        policy=policy,
+    )
+    options = d.reply.parts[1]
+    assert isinstance(options, QuickRepliesPart)
+    assert [o.label for o in options.options] == ["A", "B"]
+
+
+def test_fallback_has_a_handoff_part_in_the_users_language() -> None:
+    d = choose([], policy=POLICY, messages=Messages(), locale="en")
+    assert d.outcome == "fallback" and d.reply.route == "fallback" and d.chosen is None
+    assert isinstance(d.reply.parts[-1], HandoffPart)
+    assert "agent" in d.reply.plain_text()

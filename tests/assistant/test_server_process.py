@@ -1,0 +1,128 @@
+"""The real server: `assistant serve` in its own process, stopped and started again."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(database_url: str, *extra: str) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "ASSISTANT_DATABASE_URL": database_url}
+    env.pop("ASSISTANT_BOT", None)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(
+                    f"server exited: {proc.stdout.read().decode() if proc.stdout else ''}"
+                )
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("server did not become ready within 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def readme_curl_body() -> dict[str, object]:
+    match = re.search(
+        r"curl -s http://127\.0\.0\.1:8000/v1/chat .* -d '(\{.*\})'", README.read_text()
+    )
+    assert match, "README has no curl example against /v1/chat"
+    body = json.loads(match.group(1))
+    assert isinstance(body, dict)
+    return body
+
+
+def test_sessions_outlive_a_server_restart_and_the_readme_example_works(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'assistant.db'}"
+    body = readme_curl_body()
+    with serving(url) as base:
+        first = httpx.post(f"{base}/v1/chat", json=body, timeout=30)
+        assert first.status_code == 200
+        answer = first.json()
+        assert answer["session_id"] == body["session_id"] and answer["messages"]
+        assert {"route", "confidence", "expects_reply"} <= set(answer)
+    with serving(url) as base:
+        again = httpx.post(f"{base}/v1/chat", json=body, timeout=30)  # same message_id
+        assert again.json() == answer
+        httpx.post(
+            f"{base}/v1/chat",
+            json={"session_id": body["session_id"], "text": "고마워요"},
+            timeout=30,
+        )
+        session = httpx.get(f"{base}/v1/sessions/{body['session_id']}", timeout=30).json()
+    assert session["turn_count"] == 2
+    assert [t["text"] for t in session["turns"]] == [body["text"], "고마워요"]
+    assert [h["user"] for h in session["context"]["history"]] == [body["text"], "고마워요"]
+
+
+def test_a_wrong_bot_is_refused_before_serving(tmp_path: Path) -> None:
+    (tmp_path / "bot.yaml").write_text("name: x\nlocales: [ko, de]\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "serve",
+            "--bot",
+            str(tmp_path),
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "locales: Value error, unsupported locale(s) ['de']" in done.stderr

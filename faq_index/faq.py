@@ -1,0 +1,177 @@
+"""FAQ entries in a `SimilarityIndex`, and the answer / suggest / decline decision.
+
+An entry's question and alternatives are indexed in the `question` field, its answer in the
+`answer` field, so a user's words can match either. Entries with a `locale` are searched only by
+queries in that locale; entries without one by every query.
+
+    >>> from faq_index.encoders import HashingEncoder
+    >>> faq = FaqIndex([
+    ...     FaqEntry(id="hours", question="서비스센터 영업시간이 어떻게 되나요?",
+    ...              alternatives=("몇 시까지 해요?",), answer="평일 9시부터 18시까지입니다."),
+    ...     FaqEntry(id="warranty", question="보증 기간은 얼마나 되나요?", answer="3년입니다."),
+    ... ], encoder=HashingEncoder())
+    >>> decision = faq.decide("서비스센터 몇시까지 해요", answer_at=0.0, suggest_at=0.0)
+    >>> decision.kind, decision.hits[0].entry.id
+    ('answer', 'hours')
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from faq_index.encoders import Encoder
+from faq_index.entry import FaqEntry
+from faq_index.errors import DuplicateEntryError, UnknownEntryError
+from faq_index.fusion import FusionModel
+from faq_index.index import Row, SimilarityIndex
+from faq_index.tokenize import Tokenizer
+from faq_index.training import fit_fusion, self_examples
+
+__all__ = ["Decision", "FaqHit", "FaqIndex", "entry_rows"]
+
+DecisionKind = Literal["answer", "suggest", "decline"]
+
+
+def entry_rows(entry: FaqEntry) -> list[Row]:
+    rows = [Row(entry.id, q, "question") for q in dict.fromkeys(entry.questions)]
+    rows.append(Row(entry.id, entry.answer, "answer"))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class FaqHit:
+    entry: FaqEntry
+    score: float
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with a query: `answer` with hits[0], `suggest` the hits, or `decline`."""
+
+    kind: DecisionKind
+    hits: tuple[FaqHit, ...]
+
+    @property
+    def confidence(self) -> float:
+        return self.hits[0].confidence if self.hits else 0.0
+
+
+class FaqIndex:
+    """A set of FAQ entries searchable by similarity; safe to change while being searched."""
+
+    def __init__(
+        self,
+        entries: Iterable[FaqEntry] = (),
+        *,
+        encoder: Encoder | None = None,
+        signals: Sequence[str] | None = None,
+        fusion: FusionModel | None = None,
+        tokenizer: Tokenizer | None = None,
+    ) -> None:
+        self.index = SimilarityIndex(
+            encoder=encoder, signals=signals, fusion=fusion, tokenizer=tokenizer
+        )
+        self._entries: dict[str, FaqEntry] = {}
+        self._other_locale: dict[str, frozenset[str]] = {}
+        self._write = threading.Lock()
+        self.reset(entries)
+
+    # --- entries ---------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> list[FaqEntry]:
+        return list(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._entries
+
+    def get(self, entry_id: str) -> FaqEntry:
+        try:
+            return self._entries[entry_id]
+        except KeyError:
+            raise UnknownEntryError(f"no FAQ entry has id {entry_id!r}") from None
+
+    def reset(self, entries: Iterable[FaqEntry]) -> None:
+        """Replace every entry; texts seen before are not embedded again."""
+        new: dict[str, FaqEntry] = {}
+        for entry in entries:
+            if entry.id in new:
+                raise DuplicateEntryError(f"entry id {entry.id!r} is given twice")
+            new[entry.id] = entry
+        with self._write:
+            self.index.reset(row for e in new.values() for row in entry_rows(e))
+            self._commit(new)
+
+    def add(self, entry: FaqEntry) -> None:
+        with self._write:
+            if entry.id in self._entries:
+                raise DuplicateEntryError(
+                    f"entry id {entry.id!r} exists already; update it or choose another id"
+                )
+            self.index.replace(entry.id, entry_rows(entry))
+            self._commit({**self._entries, entry.id: entry})
+
+    def upsert(self, entry: FaqEntry) -> bool:
+        """Add or replace an entry; True when it was new."""
+        with self._write:
+            is_new = entry.id not in self._entries
+            self.index.replace(entry.id, entry_rows(entry))
+            self._commit({**self._entries, entry.id: entry})
+            return is_new
+
+    def delete(self, entry_id: str) -> FaqEntry:
+        with self._write:
+            entry = self.get(entry_id)
+            self.index.delete({entry_id})
+            self._commit({k: v for k, v in self._entries.items() if k != entry_id})
+            return entry
+
+    def _commit(self, entries: dict[str, FaqEntry]) -> None:
+        locales = {e.locale for e in entries.values() if e.locale}
+        self._other_locale = {
+            loc: frozenset(k for k, e in entries.items() if e.locale and e.locale != loc)
+            for loc in locales
+        }
+        self._entries = entries
+
+    # --- search ----------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 10, *, locale: str | None = None) -> list[FaqHit]:
+        exclude = self._other_locale.get(locale, frozenset()) if locale else frozenset()
+        entries = self._entries
+        hits = self.index.search(query, k, exclude_keys=exclude)
+        return [FaqHit(entries[h.key], h.score, h.confidence) for h in hits if h.key in entries]
+
+    def decide(
+        self,
+        query: str,
+        *,
+        answer_at: float,
+        suggest_at: float,
+        locale: str | None = None,
+        suggestions: int = 3,
+    ) -> Decision:
+        """Answer when the top entry's confidence reaches `answer_at`, suggest the top
+        `suggestions` entries when it reaches `suggest_at`, else decline."""
+        hits = tuple(self.search(query, max(suggestions, 1), locale=locale))
+        if not hits or hits[0].confidence < suggest_at:
+            return Decision("decline", hits)
+        if hits[0].confidence >= answer_at:
+            return Decision("answer", hits)
+        return Decision("suggest", hits[:suggestions])
+
+    def calibrate(self, *, seed: int = 13, max_examples: int = 2000) -> FusionModel:
+        """Fit fusion and calibration on the entries themselves (no labelled queries) and use
+        the result. Needs alternatives or answers to hide questions behind; see
+        `faq_index.training`."""
+        examples = self_examples(self.index, seed=seed, max_examples=max_examples)
+        model = fit_fusion(self.index, examples, name=f"self:{len(self)} entries")
+        self.index.fusion = model
+        return model

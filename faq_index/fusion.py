@@ -1,0 +1,130 @@
+"""Fusing the signals into one ranking score, and calibrating it into a probability.
+
+Per query, every signal's score of every entry is turned into a z-score over the entries (so
+BM25's unbounded scores and e5's cosines bunched at 0.8-0.9 become comparable), one column per
+signal and field (`bm25.question`, `bm25.answer`, ...). The ranking score is a weighted sum of
+those columns. The confidence that the top entry is right is a logistic regression over the top
+entry's fused score, its margin to the runner-up, and the raw (absolute) score of each signal:
+z-scores alone cannot tell a query that matches nothing well from one that matches one entry
+very well.
+
+`FusionModel.default()` is the untuned sum of z-scores (dense counted twice) with a neutral
+calibrator; `fit_fusion` (in `faq_index.training`) learns both parts from examples.
+
+    >>> model = FusionModel.default(["bm25", "dense"], ["question"])
+    >>> model.rank_features
+    ('bm25.question', 'dense.question')
+    >>> [float(w) for w in model.weights]
+    [1.0, 2.0]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from faq_index.errors import CalibrationError
+
+__all__ = ["CALIBRATION_FEATURES", "FusionModel"]
+
+Array = npt.NDArray[np.float64]
+
+#: Inputs of the calibrator besides the raw signal scores, in order.
+CALIBRATION_FEATURES = ("fused", "margin")
+_DEFAULT_SIGNAL_WEIGHT = {"dense": 2.0}
+
+
+@dataclass(frozen=True)
+class FusionModel:
+    """Ranking weights over z-score columns, and a logistic calibrator over top-1 features."""
+
+    rank_features: tuple[str, ...]
+    weights: Array
+    calibration_features: tuple[str, ...]
+    calib_mean: Array
+    calib_scale: Array
+    calib_coef: Array
+    calib_intercept: float
+    trained_on: str = "untrained"
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def default(cls, signals: Sequence[str], fields: Sequence[str]) -> FusionModel:
+        names = tuple(f"{s}.{f}" for s in signals for f in fields)
+        weights = np.array([_DEFAULT_SIGNAL_WEIGHT.get(n.split(".")[0], 1.0) for n in names])
+        calib = (*CALIBRATION_FEATURES, *(f"raw.{s}" for s in signals))
+        n = len(calib)
+        # Neutral guess until fitted: confidence rises with the margin to the runner-up.
+        coef = np.zeros(n)
+        coef[1] = 1.5
+        return cls(
+            names, weights, calib, np.zeros(n), np.ones(n), coef, -1.0, "untrained (z-score sum)"
+        )
+
+    def fused(self, columns: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Ranking score of each entry from its z-score columns (entries x rank_features)."""
+        return np.asarray(columns @ self.weights, dtype=np.float64)
+
+    def confidence(self, features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """P(entry is right) for rows of calibration features (rows x calibration_features)."""
+        z = (features - self.calib_mean) / self.calib_scale
+        logit = z @ self.calib_coef + self.calib_intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30))), dtype=np.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank_features": list(self.rank_features),
+            "weights": self.weights.tolist(),
+            "calibration_features": list(self.calibration_features),
+            "calib_mean": self.calib_mean.tolist(),
+            "calib_scale": self.calib_scale.tolist(),
+            "calib_coef": self.calib_coef.tolist(),
+            "calib_intercept": self.calib_intercept,
+            "trained_on": self.trained_on,
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FusionModel:
+        try:
+            return cls(
+                tuple(data["rank_features"]),
+                np.asarray(data["weights"], dtype=np.float64),
+                tuple(data["calibration_features"]),
+                np.asarray(data["calib_mean"], dtype=np.float64),
+                np.asarray(data["calib_scale"], dtype=np.float64),
+                np.asarray(data["calib_coef"], dtype=np.float64),
+                float(data["calib_intercept"]),
+                str(data.get("trained_on", "")),
+                dict(data.get("notes", {})),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise CalibrationError(
+                f"not a fusion model: {e}; save one with FusionModel.save"
+            ) from e
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> FusionModel:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise CalibrationError(f"{path}: cannot read the fusion model: {e}") from e
+        return cls.from_dict(data)
+
+    def check(self, signals: Sequence[str], fields: Sequence[str]) -> None:
+        """Refuse a model fitted for other signals or fields than the index has."""
+        expected = tuple(f"{s}.{f}" for s in signals for f in fields)
+        if self.rank_features != expected:
+            raise CalibrationError(
+                f"fusion model was fitted for {list(self.rank_features)} but the index has "
+                f"{list(expected)}; refit it for this index (fit_fusion)"
+            )

@@ -1,0 +1,132 @@
+"""The three similarity signals, each scoring a query against every indexed text (row).
+
+- `Bm25Signal`: BM25 over `Tokenizer` terms (Kiwi morphemes for Korean, words otherwise).
+- `CharSignal`: TF-IDF cosine over character 2-4-grams of the text without spaces, which forgives
+  typos and the missing or extra spaces of Korean chat (서비스센터 / 서비스 센터).
+- `DenseSignal`: cosine of sentence embeddings (see `faq_index.encoders`).
+
+Each is built once per index snapshot (`build(rows)`) and then answers `scores(query)` with one
+float per row, in row order. They are immutable once built, so searches need no lock.
+
+    >>> rows = [Row(key="a", text="서비스센터 영업시간", field="question"),
+    ...         Row(key="b", text="보증 기간", field="question")]
+    >>> signal = CharSignal.build(rows)
+    >>> [round(float(s), 2) for s in signal.scores("서비스 센터 몇 시")]
+    [0.65, 0.0]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from faq_index.bm25 import Bm25
+from faq_index.encoders import Encoder, Kind
+from faq_index.tokenize import Tokenizer
+
+__all__ = ["Bm25Signal", "CharSignal", "DenseSignal", "Row", "Scores"]
+
+Scores = npt.NDArray[np.float32]
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One indexed text: the id it belongs to (`key`), the text, and which field it came from."""
+
+    key: str
+    text: str
+    field: str = "question"
+
+
+class Bm25Signal:
+    def __init__(self, bm25: Bm25, tokenizer: Tokenizer) -> None:
+        self._bm25 = bm25
+        self._tokenizer = tokenizer
+
+    @classmethod
+    def build(
+        cls, rows: Sequence[Row], tokenizer: Tokenizer, tokens: Mapping[str, list[str]]
+    ) -> Bm25Signal:
+        """`tokens` holds the terms of texts already seen, so a rebuild re-tokenizes nothing."""
+        docs = [tokens[r.text] if r.text in tokens else tokenizer.tokens(r.text) for r in rows]
+        return cls(Bm25.fit(docs), tokenizer)
+
+    def scores(self, query: str) -> Scores:
+        return self._bm25.scores(self._tokenizer.tokens(query))
+
+
+def _compact(text: str) -> str:
+    return _SPACE.sub("", text.lower())
+
+
+class CharSignal:
+    def __init__(self, vectorizer: TfidfVectorizer | None, matrix: object, n_rows: int) -> None:
+        self._vectorizer = vectorizer
+        self._matrix = matrix
+        self._n_rows = n_rows
+
+    @classmethod
+    def build(cls, rows: Sequence[Row], *, ngrams: tuple[int, int] = (2, 4)) -> CharSignal:
+        texts = [_compact(r.text) for r in rows]
+        if not any(texts):
+            return cls(None, None, len(rows))
+        vectorizer = TfidfVectorizer(
+            analyzer="char",
+            ngram_range=ngrams,
+            sublinear_tf=True,
+            lowercase=False,
+            dtype=np.float32,
+        )
+        matrix = vectorizer.fit_transform(texts)
+        return cls(vectorizer, matrix, len(rows))
+
+    def scores(self, query: str) -> Scores:
+        if self._vectorizer is None:
+            return np.zeros(self._n_rows, dtype=np.float32)
+        vector = self._vectorizer.transform([_compact(query)])
+        product = self._matrix @ vector.T
+        return np.asarray(product.toarray(), dtype=np.float32).ravel()
+
+
+class DenseSignal:
+    def __init__(self, matrix: npt.NDArray[np.float32], encoder: Encoder) -> None:
+        self._matrix = matrix
+        self._encoder = encoder
+
+    @classmethod
+    def build(
+        cls,
+        rows: Sequence[Row],
+        encoder: Encoder,
+        kinds: Mapping[str, Kind],
+        vectors: dict[tuple[str, Kind], npt.NDArray[np.float32]],
+    ) -> DenseSignal:
+        """Embed the rows; `vectors` (text, kind) -> vector is reused and filled in."""
+        wanted = [(r.text, kinds.get(r.field, "passage")) for r in rows]
+        for kind in ("query", "passage"):
+            missing = sorted({t for t, k in wanted if k == kind and (t, k) not in vectors})
+            if missing:
+                fresh = encoder.encode(missing, kind=kind)
+                for text, vector in zip(missing, fresh, strict=True):
+                    vectors[(text, kind)] = vector
+        if not wanted:
+            return cls(np.zeros((0, 1), dtype=np.float32), encoder)
+        matrix = np.vstack([vectors[w] for w in wanted]).astype(np.float32)
+        return cls(matrix, encoder)
+
+    def embed_query(self, query: str) -> npt.NDArray[np.float32]:
+        return np.asarray(self._encoder.encode([query], kind="query")[0], dtype=np.float32)
+
+    def scores(self, query: str) -> Scores:
+        return self.scores_for(self.embed_query(query))
+
+    def scores_for(self, vector: npt.NDArray[np.float32]) -> Scores:
+        if self._matrix.shape[0] == 0:
+            return np.zeros(0, dtype=np.float32)
+        return np.asarray(self._matrix @ vector, dtype=np.float32)

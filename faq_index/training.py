@@ -1,0 +1,183 @@
+"""Learning the fusion weights and the calibrator from examples.
+
+An example is a query with the id it should find (`expected=None`: nothing in the index answers
+it, the system should decline), plus ids or texts to hide while it is scored. Hiding makes
+examples out of the index itself, with no labelled queries at all (`self_examples`):
+
+- each alternative question, hidden, is a query for its own id (leave-one-out);
+- an id's only question, hidden, is a query found through its other fields (the answer);
+- a question with its whole id hidden is a query that nothing answers (simulated out-of-scope).
+
+`fit_fusion` first fits the ranking weights (a logistic regression separating the right id from
+the hardest wrong ones, on z-score columns), then the calibrator (a logistic regression predicting
+whether the top id is right, from its fused score, margin and raw signal scores).
+
+    >>> from faq_index.encoders import HashingEncoder
+    >>> from faq_index.index import Row, SimilarityIndex
+    >>> index = SimilarityIndex(encoder=HashingEncoder())
+    >>> index.add([Row(f"e{i}", t) for i, t in enumerate(["영업시간", "보증 기간", "충전 요금"])])
+    >>> index.add([Row("e0", "몇 시까지 해요"), Row("e1", "보증 몇 년"), Row("e2", "충전 얼마")])
+    >>> examples = self_examples(index, seed=0)
+    >>> model = fit_fusion(index, examples, name="doctest")
+    >>> model.trained_on
+    'doctest'
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from faq_index.errors import CalibrationError
+from faq_index.fusion import FusionModel
+from faq_index.index import QueryFeatures, SimilarityIndex, calibration_rows
+
+__all__ = ["Example", "fit_fusion", "self_examples"]
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    expected: str | None
+    exclude_keys: tuple[str, ...] = ()
+    exclude_texts: tuple[tuple[str, str], ...] = ()
+    #: False when hiding left the expected id without a text in some field: such an example
+    #: would teach the ranker that a missing field is a good sign, so it only calibrates.
+    rank: bool = True
+
+
+def self_examples(
+    index: SimilarityIndex,
+    *,
+    field: str = "question",
+    max_examples: int = 2000,
+    out_of_scope: float = 0.5,
+    seed: int = 13,
+) -> list[Example]:
+    """Examples made from the index's own texts in `field` (see the module docstring).
+
+    `out_of_scope` is the share of out-of-scope examples relative to the in-scope ones.
+    """
+    rng = random.Random(seed)
+    in_scope: list[Example] = []
+    sources: list[tuple[str, str]] = []
+    for key in index.ids():
+        texts = [r.text for r in index.texts(key) if r.field == field]
+        others = [r for r in index.texts(key) if r.field != field]
+        if not texts:
+            continue
+        sources.append((key, texts[0]))
+        if len(texts) > 1:
+            for text in texts:
+                in_scope.append(Example(text, key, exclude_texts=((key, text),)))
+        elif others:
+            in_scope.append(Example(texts[0], key, exclude_texts=((key, texts[0]),), rank=False))
+    rng.shuffle(in_scope)
+    in_scope = in_scope[:max_examples]
+    rng.shuffle(sources)
+    n_oos = min(len(sources), int(len(in_scope) * out_of_scope))
+    oos = [Example(text, None, exclude_keys=(key,)) for key, text in sources[:n_oos]]
+    return in_scope + oos
+
+
+def _features(index: SimilarityIndex, example: Example) -> QueryFeatures:
+    return index.features(
+        example.text, exclude_keys=example.exclude_keys, exclude_texts=example.exclude_texts
+    )
+
+
+def fit_fusion(
+    index: SimilarityIndex,
+    examples: Sequence[Example],
+    *,
+    name: str = "examples",
+    negatives: int = 10,
+    fit_ranker: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> FusionModel:
+    """A `FusionModel` for this index learned from `examples`.
+
+    Needs at least a few in-scope examples; with fewer than 20 it keeps the index's current
+    ranking weights and only fits the calibrator. Raises `CalibrationError` when the examples
+    cannot teach anything (for instance all right or all wrong).
+    """
+    base = index.fusion
+    computed: list[tuple[Example, QueryFeatures]] = []
+    for i, example in enumerate(examples):
+        computed.append((example, _features(index, example)))
+        if progress is not None:
+            progress(i + 1)
+    in_scope = [
+        (e, f) for e, f in computed if e.rank and e.expected is not None and e.expected in f.keys
+    ]
+    weights = base.weights
+    if fit_ranker and len(in_scope) >= 20:
+        weights = _fit_ranker(in_scope, base, negatives)
+    ranked = FusionModel(
+        base.rank_features,
+        weights,
+        base.calibration_features,
+        base.calib_mean,
+        base.calib_scale,
+        base.calib_coef,
+        base.calib_intercept,
+    )
+    rows: list[np.ndarray] = []
+    labels: list[int] = []
+    for example, found in computed:
+        fused = ranked.fused(found.columns)
+        fused[~found.alive] = -np.inf
+        if not found.alive.any():
+            continue
+        top = int(np.argmax(fused))
+        rows.append(calibration_rows(found, fused, np.array([top]))[0])
+        labels.append(int(found.keys[top] == example.expected))
+    if len(set(labels)) < 2:
+        raise CalibrationError(
+            f"cannot calibrate on {len(labels)} examples that are all "
+            f"{'right' if labels and labels[0] else 'wrong'}; give examples of both kinds"
+        )
+    x = np.vstack(rows)
+    mean = x.mean(axis=0)
+    scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+    calibrator = LogisticRegression(C=1.0, max_iter=1000)
+    calibrator.fit((x - mean) / scale, np.array(labels))
+    return FusionModel(
+        base.rank_features,
+        weights,
+        base.calibration_features,
+        mean,
+        scale,
+        np.asarray(calibrator.coef_[0], dtype=np.float64),
+        float(calibrator.intercept_[0]),
+        name,
+        {"examples": len(labels), "top1_right": int(sum(labels))},
+    )
+
+
+def _fit_ranker(
+    in_scope: Sequence[tuple[Example, QueryFeatures]], base: FusionModel, negatives: int
+) -> np.ndarray:
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    for example, found in in_scope:
+        target = found.keys.index(str(example.expected))
+        fused = base.fused(found.columns)
+        fused[~found.alive] = -np.inf
+        fused[target] = -np.inf
+        n = min(negatives, int(found.alive.sum()) - 1)
+        if n <= 0:
+            continue
+        hard = np.argpartition(-fused, n - 1)[:n]
+        # Pairwise differences: the right id minus each hard wrong one should be positive.
+        diff = found.columns[target][None, :] - found.columns[hard]
+        xs.extend([diff, -diff])
+        ys.extend([np.ones(len(hard)), np.zeros(len(hard))])
+    ranker = LogisticRegression(C=1.0, fit_intercept=False, max_iter=1000)
+    ranker.fit(np.vstack(xs), np.concatenate(ys))
+    weights = np.asarray(ranker.coef_[0], dtype=np.float64)
+    return weights / max(float(np.abs(weights).sum()), 1e-9) * float(np.abs(base.weights).sum())

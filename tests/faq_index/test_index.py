@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from faq_index.encoders import HashingEncoder
+from faq_index.errors import CalibrationError
+from faq_index.fusion import FusionModel
+from faq_index.index import Row, SimilarityIndex
+
+
+def make_index(**kwargs: object) -> SimilarityIndex:
+    index = SimilarityIndex(encoder=HashingEncoder(), **kwargs)  # type: ignore[arg-type]
+    index.add(
+        [
+            Row("hours", "서비스센터 영업시간이 어떻게 되나요?"),
+            Row("hours", "주말에도 문 여나요?"),
+            Row("hours", "평일 9시부터 18시까지 운영합니다.", "answer"),
+            Row("warranty", "보증 기간은 얼마나 되나요?"),
+            Row("warranty", "엔진은 5년 10만 km까지 보증합니다.", "answer"),
+            Row("charging", "충전소는 어디에 있나요?"),
+            Row("charging", "앱에서 가까운 충전소를 찾을 수 있습니다.", "answer"),
+        ]
+    )
+    return index
+
+
+class TestSimilarityIndex:
+    def test_init_without_encoder_uses_lexical_signals(self) -> None:
+        index = SimilarityIndex()
+        assert index.signal_names == ("bm25", "char")
+        assert len(index) == 0
+        assert index.search("anything") == []
+
+    def test_init_rejects_unknown_signal(self) -> None:
+        with pytest.raises(ValueError, match="signals must be"):
+            SimilarityIndex(signals=["tfidf"])
+
+    def test_alternatives_count_as_the_entry(self) -> None:
+        hits = make_index().search("주말에 문 열어요?")
+        assert hits[0].key == "hours"
+
+    def test_answers_are_searchable(self) -> None:
+        assert make_index().search("엔진 보증 10만 km")[0].key == "warranty"
+
+    def test_typo_and_spacing_found_by_char_ngrams(self) -> None:
+        index = make_index(signals=["char"])
+        assert index.search("서비스쎈터영업 시간")[0].key == "hours"
+
+    def test_scores_are_sorted_and_confidences_are_probabilities(self) -> None:
+        hits = make_index().search("충전소 위치", k=3)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        assert all(0.0 <= h.confidence <= 1.0 for h in hits)
+        assert set(hits[0].signals) == {"bm25", "char", "dense"}
+
+    def test_add_replace_delete(self) -> None:
+        index = make_index()
+        index.replace("charging", [Row("charging", "블루투스 연결 방법")])
+        assert [r.text for r in index.texts("charging")] == ["블루투스 연결 방법"]
+        assert index.search("블루투스 연결")[0].key == "charging"
+        index.delete({"charging", "unknown"})
+        assert "charging" not in index
+        assert all(h.key != "charging" for h in index.search("블루투스 연결"))
+        assert len(index) == 2
+
+    def test_replace_refuses_rows_of_another_id(self) -> None:
+        with pytest.raises(ValueError, match="given to replace"):
+            make_index().replace("hours", [Row("warranty", "x")])
+
+    def test_unknown_field_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="field 'title'"):
+            make_index().add([Row("x", "t", "title")])
+
+    def test_reindex_embeds_only_new_texts(self) -> None:
+        encoder = HashingEncoder()
+        index = SimilarityIndex(encoder=encoder)
+        index.add([Row("a", "하나"), Row("b", "둘")])
+        before = encoder.calls
+        index.add([Row("c", "셋")])
+        index.reset([Row("a", "하나"), Row("c", "셋")])
+        assert encoder.calls == before + 1
+
+    def test_exclusion_hides_ids_and_texts(self) -> None:
+        index = make_index()
+        hits = index.search("서비스센터 영업시간", exclude_keys={"hours"})
+        assert all(h.key != "hours" for h in hits)
+        hidden = ("hours", "서비스센터 영업시간이 어떻게 되나요?")
+        features = index.features("서비스센터 영업시간이 어떻게 되나요?", exclude_texts=[hidden])
+        assert features.alive.all()
+
+    def test_fusion_model_must_match_signals(self) -> None:
+        other = FusionModel.default(["bm25"], ["question"])
+        with pytest.raises(CalibrationError, match="refit"):
+            make_index().fusion = other
+
+    def test_fusion_model_round_trips_through_json(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        model = make_index().fusion
+        model.save(tmp_path / "fusion.json")
+        loaded = FusionModel.load(tmp_path / "fusion.json")
+        assert loaded.rank_features == model.rank_features
+        assert list(loaded.weights) == list(model.weights)
+
+    def test_searches_during_writes_see_a_whole_index(self) -> None:
+        index = make_index()
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def reader() -> None:
+            try:
+                while not stop.is_set():
+                    hits = index.search("보증 기간", k=3)
+                    assert hits and hits[0].key in {"warranty", "hours", "charging", "new"}
+            except BaseException as e:  # collected for the assertion below
+                errors.append(e)
+
+        threads = [threading.Thread(target=reader) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for i in range(30):
+            index.replace("new", [Row("new", f"새 질문 {i}")])
+            index.delete({"new"})
+        stop.set()
+        for t in threads:
+            t.join()
+        assert errors == []

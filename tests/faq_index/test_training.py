@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+
+from faq_index.encoders import HashingEncoder
+from faq_index.errors import CalibrationError
+from faq_index.index import Row, SimilarityIndex
+from faq_index.training import Example, fit_fusion, self_examples
+
+TOPICS = {
+    "hours": ["영업시간이 어떻게 되나요", "몇 시까지 해요", "주말에도 하나요"],
+    "warranty": ["보증 기간이 얼마인가요", "무상 보증 몇 년", "엔진 보증 범위"],
+    "charging": ["충전소 어디 있어요", "충전 요금 얼마", "급속 충전 시간"],
+    "bluetooth": ["블루투스 연결 방법", "휴대폰 페어링", "블루투스가 끊겨요"],
+    "roadside": ["긴급출동 불러주세요", "견인 서비스", "배터리 방전됐어요"],
+    "payment": ["결제 방법", "카드 할부 되나요", "영수증 발급"],
+    "app": ["앱 로그인이 안돼요", "비밀번호 찾기", "앱 설치 방법"],
+}
+
+
+def index() -> SimilarityIndex:
+    built = SimilarityIndex(encoder=HashingEncoder())
+    built.add(Row(k, t) for k, texts in TOPICS.items() for t in texts)
+    return built
+
+
+def test_self_examples_cover_leave_one_out_and_out_of_scope() -> None:
+    examples = self_examples(index(), seed=1)
+    in_scope = [e for e in examples if e.expected is not None]
+    out = [e for e in examples if e.expected is None]
+    assert len(in_scope) == 21
+    assert all(e.exclude_texts == ((e.expected, e.text),) for e in in_scope)
+    assert out and all(e.exclude_keys and e.text for e in out)
+
+
+def test_fit_fusion_gives_higher_confidence_to_answerable_queries() -> None:
+    built = index()
+    built.fusion = fit_fusion(built, self_examples(built, seed=1), name="test")
+    inside = built.search("블루투스 연결이 안 돼요")[0]
+    outside = built.search("오늘 날씨 어때", exclude_keys=())[0]
+    assert inside.key == "bluetooth"
+    assert inside.confidence > outside.confidence
+    assert built.fusion.trained_on == "test"
+
+
+def test_fit_fusion_refuses_examples_of_one_kind() -> None:
+    built = index()
+    with pytest.raises(CalibrationError, match="both kinds"):
+        fit_fusion(built, [Example("영업시간", "hours")])

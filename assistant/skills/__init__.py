@@ -22,7 +22,9 @@ from assistant.skill import Skill
 __all__ = ["SKILL_TYPES", "SkillType", "build_skills"]
 
 #: type name -> "module:attribute" of its SkillType.
-SKILL_TYPES: dict[str, str] = {}
+SKILL_TYPES: dict[str, str] = {
+    "faq": "assistant.skills.faq:SKILL",
+}
 
 
 @dataclass(frozen=True)

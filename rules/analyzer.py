@@ -118,6 +118,8 @@ def _analyze_korean(text: str) -> list[Token]:
 def _keep(form: str, tag: str, *, attached_to_noun: bool) -> bool:
     if tag.startswith(_DROP_PREFIXES) or tag in _DROP_TAGS:
         return False
+    if tag == "VX" and form == "주":  # 해 줘, 알려 주세요: the request adds nothing to match on
+        return False
     if tag == "SW":  # symbols: keep ㅋㅋ, ㅠㅠ, ㅎㅇ; drop ~, ^ and the like
         return _JAMO.search(form) is not None
     # 걱정돼 reads as 걱정 + 되 (VV) where 걱정된다 reads 되 as a suffix: treat both alike.

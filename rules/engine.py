@@ -335,9 +335,11 @@ class RuleEngine:
         facts: dict[str, Any],
         redirect: Callable[[str, int], str | None],
     ) -> str:
-        # Prefer responses whose context values are all known: "{slots.name}님" needs a name.
+        # Responses that use context values win when those are all known ("{slots.name}님");
+        # the others are the fallback for when they are not.
         usable = [t for t in rule.responses if all(facts.get(f) for f in t.facts)]
-        choices = usable or list(rule.responses)
+        personal = [t for t in usable if t.facts]
+        choices = personal or usable or list(rule.responses)
         if rule.pick == "rotation":
             chosen = choices[next(self._rotation[rule.id]) % len(choices)]
         else:

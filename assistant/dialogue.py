@@ -21,12 +21,19 @@ from typing import Any
 
 from assistant.config import Bot, SkillSpec, load_bot
 from assistant.context import DialogueContext, TurnRecord
-from assistant.errors import InputError
+from assistant.errors import InputError, StoreError
 from assistant.normalize import detect_locale, normalize_text
 from assistant.policy import Decision, choose
 from assistant.skill import Skill, TurnInput
 from assistant.skills import build_skills
-from assistant.store import DuplicateMessage, LocalSessionLocks, SessionLocks, SqlStore, TurnLog
+from assistant.store import (
+    DuplicateMessage,
+    LocalSessionLocks,
+    SessionLocks,
+    SqlStore,
+    TurnLog,
+    make_locks,
+)
 from assistant.types import Candidate, Reply, Utterance
 
 log = logging.getLogger("assistant.dialogue")
@@ -65,15 +72,28 @@ class Assistant:
         self.clock = clock
 
     @classmethod
-    async def create(cls, *, bot_dir: str | None = None, database_url: str) -> Assistant:
-        """Load the bot (the demo bot when `bot_dir` is None), build its skills, open the store."""
+    async def create(
+        cls, *, bot_dir: str | None = None, database_url: str, session_locks: str | None = None
+    ) -> Assistant:
+        """Load the bot (the demo bot when `bot_dir` is None), build its skills, open the store.
+
+        `session_locks`: see `assistant.store.make_locks` (default: by the store's database).
+        """
         bot = load_bot(bot_dir)
         skills = await asyncio.to_thread(build_skills, bot)
         store = SqlStore(database_url)
         await store.open()
-        return cls(bot, store, skills)
+        try:
+            locks = make_locks(session_locks, store.engine)
+        except StoreError:
+            await store.close()
+            raise
+        return cls(bot, store, skills, locks=locks)
 
     async def close(self) -> None:
+        closer = getattr(self.locks, "close", None)
+        if closer is not None:
+            await closer()
         await self.store.close()
 
     @property

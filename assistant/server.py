@@ -181,7 +181,11 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
             app.state.assistant = assistant
             yield
             return
-        owned = await Assistant.create(bot_dir=settings.bot_dir, database_url=settings.database_url)
+        owned = await Assistant.create(
+            bot_dir=settings.bot_dir,
+            database_url=settings.database_url,
+            session_locks=settings.session_locks,
+        )
         app.state.assistant = owned
         log.info("server.started", extra={"bot": owned.bot.config.name})
         try:

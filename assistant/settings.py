@@ -5,6 +5,7 @@
 | `ASSISTANT_DATABASE_URL` | `sqlite:///assistant.db` | session store: SQLite file or `postgresql://...` |
 | `ASSISTANT_BOT` | (the demo bot) | bot directory holding `bot.yaml` |
 | `ASSISTANT_MAX_BODY_BYTES` | `65536` | larger request bodies are refused with 413 |
+| `ASSISTANT_SESSION_LOCKS` | `postgres` on PostgreSQL, else `local` | `local`, `postgres` or a `redis://` URL |
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     bot_dir: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    session_locks: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: str | int | None) -> Settings:
@@ -32,5 +34,6 @@ class Settings:
                 os.environ.get("ASSISTANT_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
             ),
         }
+        values["session_locks"] = os.environ.get("ASSISTANT_SESSION_LOCKS") or None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -21,7 +21,9 @@ def _service_missing(what: str, why: str) -> None:
     message = f"{what} not reachable ({why})"
     if os.environ.get("ASSISTANT_REQUIRE_SERVICES") == "1":
         pytest.fail(message + "; ASSISTANT_REQUIRE_SERVICES=1 makes this a failure")
-    pytest.skip(message + "; set ASSISTANT_TEST_POSTGRES_URL or start the service")
+    pytest.skip(
+        message + "; set ASSISTANT_TEST_POSTGRES_URL / ASSISTANT_TEST_REDIS_URL or start it"
+    )
 
 
 @pytest.fixture
@@ -45,3 +47,19 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+REDIS_URL = os.environ.get("ASSISTANT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis server for lock tests (database 15 by default)."""
+    redis = pytest.importorskip("redis")
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        client.ping()
+        client.close()
+    except redis.RedisError as e:
+        _service_missing(f"Redis at {REDIS_URL}", str(e))
+    return REDIS_URL

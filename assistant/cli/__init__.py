@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import uuid
 from typing import Annotated
@@ -69,6 +70,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     database_url: DatabaseOption = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes sharing the store.")] = 1,
+    session_locks: Annotated[
+        str | None,
+        typer.Option(
+            help="local, postgres or a redis:// URL (default: postgres on PostgreSQL, else local)."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the HTTP server (REST API at /v1, docs at /docs)."""
@@ -77,15 +85,42 @@ def serve(
     from assistant.config import load_bot
     from assistant.server import create_app
 
-    settings = Settings.from_env(bot_dir=bot, database_url=database_url)
+    settings = Settings.from_env(
+        bot_dir=bot, database_url=database_url, session_locks=session_locks
+    )
     try:
         load_bot(settings.bot_dir)  # refuse a wrong bot.yaml before binding the port
     except AssistantError as e:
         _fail(str(e))
+    if (
+        workers > 1
+        and settings.database_url.startswith("sqlite")
+        and not (settings.session_locks or "").startswith("redis")
+    ):
+        _fail(
+            "more than one worker needs a store they can share safely: use a postgresql:// "
+            "--database-url, or --session-locks redis://... with SQLite"
+        )
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        return
+    # Worker processes build their app from the environment: hand the settings over there.
+    os.environ["ASSISTANT_DATABASE_URL"] = settings.database_url
+    if settings.bot_dir:
+        os.environ["ASSISTANT_BOT"] = settings.bot_dir
+    if settings.session_locks:
+        os.environ["ASSISTANT_SESSION_LOCKS"] = settings.session_locks
+    uvicorn.run(
+        "assistant.server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
 
 
 @app.command()

@@ -5,19 +5,46 @@ the order they arrived; turns of different sessions run concurrently.
     async with locks.hold("session-1"):
         ...  # load context, run skills, save
 
-`LocalSessionLocks` serializes within one process (asyncio locks are first-come, first-served).
+- `LocalSessionLocks` serializes within one process (asyncio locks are first-come, first-served).
+- `PostgresSessionLocks` adds a PostgreSQL advisory lock, so processes and hosts sharing one
+  database serialize too; `RedisSessionLocks` does the same with a Redis lock that expires on
+  its own if its holder dies. Both take the local lock first, so one process holds at most one
+  database connection or Redis lock per session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assistant.errors import StoreError
 
 
 class SessionLocks(Protocol):
     def hold(self, session_id: str) -> AbstractAsyncContextManager[None]: ...
+
+
+def make_locks(spec: str | None, engine: AsyncEngine) -> SessionLocks:
+    """Locks by name: `local`, `postgres`, or a `redis://` URL. None: `postgres` when the store
+    is PostgreSQL (several processes may share it), else `local`."""
+    if spec is None:
+        spec = "postgres" if engine.dialect.name == "postgresql" else "local"
+    if spec == "local":
+        return LocalSessionLocks()
+    if spec == "postgres":
+        if engine.dialect.name != "postgresql":
+            raise StoreError("session locks 'postgres' need a PostgreSQL session store")
+        return PostgresSessionLocks(engine)
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        return RedisSessionLocks(spec)
+    raise StoreError(f"session locks {spec!r}: use 'local', 'postgres' or a redis:// URL")
 
 
 class LocalSessionLocks:
@@ -42,3 +69,67 @@ class LocalSessionLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+def lock_key(session_id: str) -> int:
+    """A signed 64-bit key for a session (PostgreSQL advisory locks take a bigint)."""
+    digest = hashlib.blake2b(session_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class PostgresSessionLocks:
+    """Session locks shared by every process using one PostgreSQL database (advisory locks)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._local = LocalSessionLocks()
+
+    @asynccontextmanager
+    async def hold(self, session_id: str) -> AsyncIterator[None]:
+        key = lock_key(session_id)
+        async with self._local.hold(session_id), self._engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            await conn.commit()
+            try:
+                yield
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                await conn.commit()
+
+
+class RedisSessionLocks:
+    """Session locks in Redis; a lock expires after `ttl` seconds if its holder dies."""
+
+    def __init__(self, url: str, *, ttl: float = 30.0, wait: float = 60.0) -> None:
+        import redis.asyncio as redis
+
+        self._client: Any = redis.Redis.from_url(url)
+        self._ttl = ttl
+        self._wait = wait
+        self._local = LocalSessionLocks()
+        self.url = url
+
+    @asynccontextmanager
+    async def hold(self, session_id: str) -> AsyncIterator[None]:
+        from redis.exceptions import LockError
+
+        name = f"assistant:session-lock:{session_id}"
+        async with self._local.hold(session_id):
+            lock = self._client.lock(name, timeout=self._ttl, blocking_timeout=self._wait)
+            if not await lock.acquire():
+                raise StoreError(f"session {session_id!r} stayed locked for {self._wait}s in Redis")
+            try:
+                yield
+            finally:
+                # LockError: it expired while held (the turn outlived the lock's ttl)
+                with contextlib.suppress(LockError):
+                    await lock.release()
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        await self._client.aclose()

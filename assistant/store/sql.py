@@ -134,9 +134,11 @@ class SqlStore:
             if database and database != ":memory:":
                 await asyncio.to_thread(_ensure_parent_dir, database)
         # SQLite files do not drop connections; a PostgreSQL server may restart under us.
-        engine = create_async_engine(
-            self.url, echo=self._echo, pool_pre_ping=self.dialect == "postgresql"
-        )
+        options: dict[str, Any] = {}
+        if self.dialect == "postgresql":
+            # a server may restart under us; each in-flight turn may hold a lock connection
+            options = {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 40}
+        engine = create_async_engine(self.url, echo=self._echo, **options)
         if self.dialect == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         try:
@@ -165,6 +167,10 @@ class SqlStore:
     @property
     def safe_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine_or_fail()
 
     def _engine_or_fail(self) -> AsyncEngine:
         if self._engine is None:

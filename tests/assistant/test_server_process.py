@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -26,9 +28,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(database_url: str, *extra: str) -> Iterator[str]:
+def serving(database_url: str, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "ASSISTANT_DATABASE_URL": database_url}
+    env = {**os.environ, "ASSISTANT_DATABASE_URL": database_url, **(env or {})}
     env.pop("ASSISTANT_BOT", None)
     proc = subprocess.Popen(
         [
@@ -126,3 +128,51 @@ def test_a_wrong_bot_is_refused_before_serving(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "locales: Value error, unsupported locale(s) ['de']" in done.stderr
+
+
+@pytest.mark.parametrize("locks", ["postgres", "redis"])
+def test_two_servers_on_one_postgresql_share_a_session(
+    locks: str, postgres_url: str, request: pytest.FixtureRequest
+) -> None:
+    env = (
+        {}
+        if locks == "postgres"
+        else {"ASSISTANT_SESSION_LOCKS": request.getfixturevalue("redis_url")}
+    )
+    with serving(postgres_url, env=env) as a, serving(postgres_url, env=env) as b:
+        servers = [a, b]
+        # one after another, alternating servers: the context carries over, order holds
+        for i in range(6):
+            r = httpx.post(
+                f"{servers[i % 2]}/v1/chat",
+                json={"session_id": "roam", "text": f"s{i}"},
+                timeout=30,
+            )
+            assert r.status_code == 200
+            history = httpx.get(f"{servers[(i + 1) % 2]}/v1/sessions/roam", timeout=30).json()[
+                "context"
+            ]["history"]
+            assert [h["user"] for h in history] == [f"s{k}" for k in range(i + 1)]
+
+        # all at once, alternating servers: no turn lost, none overwrites another's context
+        async def burst() -> list[httpx.Response]:
+            async with httpx.AsyncClient(timeout=60) as client:
+                return list(
+                    await asyncio.gather(
+                        *(
+                            client.post(
+                                f"{servers[i % 2]}/v1/chat",
+                                json={"session_id": "roam", "text": f"c{i}", "message_id": f"m{i}"},
+                            )
+                            for i in range(20)
+                        )
+                    )
+                )
+
+        assert [r.status_code for r in asyncio.run(burst())] == [200] * 20
+        session = httpx.get(f"{a}/v1/sessions/roam", params={}, timeout=30).json()
+    assert session["turn_count"] == 26
+    assert [t["seq"] for t in session["turns"]] == list(range(7, 27))  # the last 20
+    assert sorted(t["text"] for t in session["turns"]) == sorted(f"c{i}" for i in range(20))
+    stored_order = [t["text"] for t in session["turns"]]
+    assert [h["user"] for h in session["context"]["history"]] == stored_order[-10:]

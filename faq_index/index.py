@@ -175,7 +175,13 @@ class SimilarityIndex:
         if "char" in self.signal_names:
             built["char"] = CharSignal.build(rows)
         if "dense" in self.signal_names and self.encoder is not None:
-            built["dense"] = DenseSignal.build(rows, self.encoder, self.kinds, self._vectors)
+            built["dense"] = DenseSignal.build(
+                rows,
+                self.encoder,
+                self.kinds,
+                self._vectors,
+                query_encoder=getattr(self.encoder, "inner", self.encoder),
+            )
         return _Snapshot(
             keys,
             position,

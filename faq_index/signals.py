@@ -95,9 +95,15 @@ class CharSignal:
 
 
 class DenseSignal:
-    def __init__(self, matrix: npt.NDArray[np.float32], encoder: Encoder) -> None:
+    def __init__(
+        self,
+        matrix: npt.NDArray[np.float32],
+        encoder: Encoder,
+        known: Mapping[tuple[str, Kind], npt.NDArray[np.float32]] | None = None,
+    ) -> None:
         self._matrix = matrix
         self._encoder = encoder
+        self._known = known if known is not None else {}
 
     @classmethod
     def build(
@@ -106,8 +112,13 @@ class DenseSignal:
         encoder: Encoder,
         kinds: Mapping[str, Kind],
         vectors: dict[tuple[str, Kind], npt.NDArray[np.float32]],
+        *,
+        query_encoder: Encoder | None = None,
     ) -> DenseSignal:
-        """Embed the rows; `vectors` (text, kind) -> vector is reused and filled in."""
+        """Embed the rows; `vectors` (text, kind) -> vector is reused and filled in.
+
+        `query_encoder` embeds search queries (default: `encoder`); the index passes the
+        encoder without its disk cache, since user queries rarely repeat."""
         wanted = [(r.text, kinds.get(r.field, "passage")) for r in rows]
         for kind in ("query", "passage"):
             missing = sorted({t for t, k in wanted if k == kind and (t, k) not in vectors})
@@ -115,12 +126,16 @@ class DenseSignal:
                 fresh = encoder.encode(missing, kind=kind)
                 for text, vector in zip(missing, fresh, strict=True):
                     vectors[(text, kind)] = vector
+        for_queries = query_encoder or encoder
         if not wanted:
-            return cls(np.zeros((0, 1), dtype=np.float32), encoder)
+            return cls(np.zeros((0, 1), dtype=np.float32), for_queries, vectors)
         matrix = np.vstack([vectors[w] for w in wanted]).astype(np.float32)
-        return cls(matrix, encoder)
+        return cls(matrix, for_queries, vectors)
 
     def embed_query(self, query: str) -> npt.NDArray[np.float32]:
+        known = self._known.get((query, "query"))  # an indexed question asked as a query
+        if known is not None:
+            return known
         return np.asarray(self._encoder.encode([query], kind="query")[0], dtype=np.float32)
 
     def scores(self, query: str) -> Scores:

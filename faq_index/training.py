@@ -28,6 +28,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -98,17 +99,19 @@ def fit_fusion(
     negatives: int = 10,
     fit_ranker: bool = True,
     progress: Callable[[int], None] | None = None,
+    features: Callable[[Example], QueryFeatures] | None = None,
 ) -> FusionModel:
     """A `FusionModel` for this index learned from `examples`.
 
     Needs at least a few in-scope examples; with fewer than 20 it keeps the index's current
     ranking weights and only fits the calibrator. Raises `CalibrationError` when the examples
-    cannot teach anything (for instance all right or all wrong).
+    cannot teach anything (for instance all right or all wrong). `features` computes an
+    example's features (default: `index.features`); a benchmark passes precomputed scores.
     """
     base = index.fusion
     computed: list[tuple[Example, QueryFeatures]] = []
     for i, example in enumerate(examples):
-        computed.append((example, _features(index, example)))
+        computed.append((example, (features or partial(_features, index))(example)))
         if progress is not None:
             progress(i + 1)
     in_scope = [

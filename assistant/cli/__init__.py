@@ -32,6 +32,9 @@ app = typer.Typer(
 
 # --- sub-commands ------------------------------------------------------------------------------
 # (each package's commands: app.add_typer(<module>.app, name="<name>"))
+from assistant.cli import eval as eval_cli  # noqa: E402  (after app, which it extends)
+
+app.add_typer(eval_cli.app, name="eval")
 
 BotOption = Annotated[
     str | None,

@@ -1,0 +1,144 @@
+"""`assistant eval ...`: measure a skill on a labelled query file.
+
+    assistant eval faq --entries faq.jsonl --queries queries.jsonl [--predictions out.jsonl] [--json]
+
+Queries are JSON Lines `{"text": ..., "expected_id": ... | null}` (null: nothing in the FAQ
+answers it, the right move is to decline). Reported: accuracy@1 of the top entry, accuracy@1
+counting declines as wrong (what `score_faq.py` computes from the predictions), MRR@10, decline
+precision and recall over the null queries, how often each decision was taken, and p50/p99 ms
+per query. The predictions file has one line per query: `text`, `predicted_id` (null when
+declined), `confidence` and `decision` (answer / suggest / decline).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="Evaluate skills on labelled data.", no_args_is_help=True)
+
+
+def _read_queries(path: Path) -> list[tuple[str, str | None]]:
+    queries: list[tuple[str, str | None]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            text, expected = row["text"], row.get("expected_id")
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise typer.BadParameter(
+                f"{path}: line {number}: expected {{'text': ..., 'expected_id': ... | null}} ({e})"
+            ) from e
+        queries.append((str(text), None if expected is None else str(expected)))
+    return queries
+
+
+@app.command("faq")
+def faq(
+    entries: Annotated[list[Path], typer.Option("--entries", help="FAQ entry file(s).")],
+    queries: Annotated[Path, typer.Option("--queries", help="JSONL of text + expected_id.")],
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", help="Write one JSON line per query here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    encoder: Annotated[str, typer.Option(help="e5, use, none or st:<local dir>.")] = "e5",
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Embedding cache (default $ASSISTANT_CACHE_DIR or ~/.cache)."),
+    ] = None,
+    calibration: Annotated[
+        str, typer.Option(help="self (fit on the entries), default, or a fusion JSON file.")
+    ] = "self",
+    answer_threshold: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.5,
+    suggest_threshold: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.3,
+) -> None:
+    """Accuracy@1, MRR@10, decline precision/recall and latency of the FAQ answerer."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from faq_index.cache import CachedEncoder, EmbeddingCache
+    from faq_index.encoders import make_encoder
+    from faq_index.errors import FaqIndexError
+    from faq_index.faq import FaqIndex
+    from faq_index.formats import load_entries
+    from faq_index.fusion import FusionModel
+    from faq_index.metrics import accuracy_at_1, mrr_at_k, percentile_ms
+
+    if suggest_threshold > answer_threshold:
+        raise typer.BadParameter("--suggest-threshold must not be above --answer-threshold")
+    try:
+        loaded = load_entries(entries)
+        chosen = None
+        if encoder != "none":
+            base = Path(os.environ.get("ASSISTANT_CACHE_DIR", "~/.cache/kakao-style-assistant"))
+            directory = (cache_dir or base.expanduser()) / "embeddings"
+            chosen = CachedEncoder(make_encoder(encoder), EmbeddingCache(directory))
+        index = FaqIndex(loaded, encoder=chosen)
+        if calibration == "self":
+            index.calibrate()
+        elif calibration != "default":
+            index.index.fusion = FusionModel.load(calibration)
+    except FaqIndexError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(code=2) from e
+    pairs = _read_queries(queries)
+    if pairs:  # load lazily-built parts (Kiwi, the encoder) before timing
+        index.search(pairs[0][0], 1)
+    ranked: list[list[str]] = []
+    rows: list[dict[str, Any]] = []
+    times: list[float] = []
+    for text, _expected in pairs:
+        start = time.perf_counter()
+        hits = index.search(text, 10)
+        times.append((time.perf_counter() - start) * 1000)
+        ranked.append([h.entry.id for h in hits])
+        confidence = hits[0].confidence if hits else 0.0
+        if not hits or confidence < suggest_threshold:
+            decision = "decline"
+        else:
+            decision = "answer" if confidence >= answer_threshold else "suggest"
+        rows.append(
+            {
+                "text": text,
+                "predicted_id": None if decision == "decline" else hits[0].entry.id,
+                "confidence": round(confidence, 4),
+                "decision": decision,
+            }
+        )
+    expected = [e for _, e in pairs]
+    declined = [r["decision"] == "decline" for r in rows]
+    null = [e is None for e in expected]
+    true_declines = sum(d and n for d, n in zip(declined, null, strict=True))
+    metrics: dict[str, Any] = {
+        "queries": len(pairs),
+        "entries": len(loaded),
+        "accuracy_at_1": accuracy_at_1(ranked, expected),
+        "accuracy_at_1_declines_wrong": (
+            sum(r["predicted_id"] == e for r, e in zip(rows, expected, strict=True)) / len(pairs)
+            if pairs
+            else 0.0
+        ),
+        "mrr_at_10": mrr_at_k(ranked, expected, 10),
+        "decline_precision": true_declines / sum(declined) if any(declined) else None,
+        "decline_recall": true_declines / sum(null) if any(null) else None,
+        "decisions": {
+            d: sum(r["decision"] == d for r in rows) for d in ("answer", "suggest", "decline")
+        },
+        "p50_ms": percentile_ms(times, 50),
+        "p99_ms": percentile_ms(times, 99),
+        "calibration": index.index.fusion.trained_on,
+    }
+    if predictions is not None:
+        predictions.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
+    if as_json:
+        typer.echo(json.dumps(metrics, ensure_ascii=False, indent=1))
+        return
+    for key, value in metrics.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else value
+        typer.echo(f"{key:30} {shown}")

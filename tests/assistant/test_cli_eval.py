@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from assistant.cli import app
+
+DATA = Path(__file__).parents[1] / "faq_index" / "data"
+runner = CliRunner()
+
+
+def test_eval_faq_reports_metrics_and_writes_predictions(tmp_path: Path) -> None:
+    out = tmp_path / "predictions.jsonl"
+    result = runner.invoke(
+        app,
+        [
+            "eval", "faq",
+            "--entries", str(DATA / "mini.yaml"),
+            "--queries", str(DATA / "mini.queries.jsonl"),
+            "--predictions", str(out),
+            "--encoder", "none",
+            "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    assert metrics["queries"] == 5
+    assert metrics["accuracy_at_1"] >= 0.6
+    assert 0.0 <= metrics["mrr_at_10"] <= 1.0
+    assert sum(metrics["decisions"].values()) == 5
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["text"] == "서비스센터 토요일에도 해요?"
+    assert set(rows[0]) == {"text", "predicted_id", "confidence", "decision"}
+    assert all((r["predicted_id"] is None) == (r["decision"] == "decline") for r in rows)
+    right = sum(
+        r["predicted_id"] == q["expected_id"]
+        for r, q in zip(
+            rows,
+            map(json.loads, (DATA / "mini.queries.jsonl").read_text(encoding="utf-8").splitlines()),
+            strict=True,
+        )
+    )
+    assert metrics["accuracy_at_1_declines_wrong"] == right / 5
+
+
+def test_eval_faq_refuses_a_bad_entries_file(tmp_path: Path) -> None:
+    bad = tmp_path / "faq.jsonl"
+    bad.write_text('{"id": "a"}\n', encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["eval", "faq", "--entries", str(bad), "--queries", str(DATA / "mini.queries.jsonl"), "--encoder", "none"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "line 1" in result.output
+
+
+def test_eval_is_registered_on_the_command_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "eval", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert "faq" in done.stdout

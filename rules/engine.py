@@ -7,7 +7,8 @@ many rules there are. Sequences without any literal (`*`, `{x}`) and `re:` patte
 for every utterance: keep them few.
 
 Ranking, best first: an exact match (no wildcard) beats a wildcard match; then more literal
-tokens matched; then fewer tokens taken by wildcards; then more conditions (`when`, `that`)
+tokens matched; then longer literal text (헤어지 says more than 친구); then fewer tokens taken by
+wildcards; then more conditions (`when`, `that`)
 satisfied; then higher `priority`; then the rule loaded first.
 
     >>> from rules.model import RuleSpec
@@ -71,7 +72,7 @@ class RuleMatch:
 
 @dataclass(frozen=True, slots=True)
 class _Fit:
-    rank: tuple[int, int, int, int, int, int]
+    rank: tuple[int, int, int, int, int, int, int]
     rule: Rule
     pattern: CompiledPattern
     captures: dict[str, str]
@@ -244,7 +245,10 @@ class RuleEngine:
                 for name, (i, j) in fit.captures.items()
             }
             literals = len(seq.literals)
-            yield self._fit(rule, pattern, captures, seq.exact, literals, fit.wildcard_tokens)
+            chars = sum(len(k) for k in seq.literals)
+            yield self._fit(
+                rule, pattern, captures, seq.exact, literals, fit.wildcard_tokens, chars
+            )
         for rule, pattern in index.regexes:
             assert pattern.regex is not None
             found = pattern.regex.search(normalized)
@@ -258,7 +262,8 @@ class RuleEngine:
                 if any(found.start(g) <= t.start and t.end <= found.end(g) for g in captured)
             ]
             literals = len(inside) - len(in_groups)
-            yield self._fit(rule, pattern, captured, False, literals, len(tokens) - literals)
+            chars = found.end() - found.start() - sum(len(v) for v in captured.values())
+            yield self._fit(rule, pattern, captured, False, literals, len(tokens) - literals, chars)
 
     @staticmethod
     def _fit(
@@ -268,9 +273,10 @@ class RuleEngine:
         exact: bool,
         literals: int,
         wildcard: int,
+        chars: int,
     ) -> _Fit:
         conditions = len(rule.when) + (1 if rule.that else 0)
-        rank = (int(exact), literals, -wildcard, conditions, rule.priority, -rule.order)
+        rank = (int(exact), literals, chars, -wildcard, conditions, rule.priority, -rule.order)
         return _Fit(rank, rule, pattern, captures, exact, literals)
 
     def _that_holds(self, rule: Rule, previous_reply: str | None) -> bool:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assistant import logs, metrics
 from assistant.config import Bot, SkillSpec, load_bot
 from assistant.context import DialogueContext, TurnRecord
 from assistant.errors import InputError, StoreError
@@ -34,7 +35,7 @@ from assistant.store import (
     TurnLog,
     make_locks,
 )
-from assistant.types import Candidate, Reply, Utterance
+from assistant.types import Candidate, HandoffPart, Reply, Utterance
 
 log = logging.getLogger("assistant.dialogue")
 
@@ -135,6 +136,13 @@ class Assistant:
 
     async def handle(self, utterance: Utterance) -> Reply:
         """Answer one utterance. Raises `InputError` for unacceptable input, before any work."""
+        token = logs.turn_id.set(logs.turn_id.get() or logs.new_turn_id())
+        try:
+            return await self._handle(utterance)
+        finally:
+            logs.turn_id.reset(token)
+
+    async def _handle(self, utterance: Utterance) -> Reply:
         text, locale = self.validate(utterance)
         session_id = utterance.session_id
         async with self.locks.hold(session_id):
@@ -192,15 +200,26 @@ class Assistant:
                 if stored is not None:
                     return stored
                 raise
-            log.info(
-                "turn.done",
-                extra={
-                    "session_id": session_id,
-                    "route": decision.reply.route,
-                    "outcome": decision.outcome,
-                    "latency_ms": round(latency_ms, 1),
-                },
+            handoff = any(isinstance(p, HandoffPart) for p in decision.reply.parts)
+            metrics.record_turn(
+                channel=utterance.channel,
+                route=decision.reply.route,
+                outcome=decision.outcome,
+                seconds=latency_ms / 1000,
+                handoff=handoff,
             )
+            fields: dict[str, Any] = {
+                "session_id": session_id,
+                "channel": utterance.channel,
+                "locale": locale,
+                "route": decision.reply.route,
+                "outcome": decision.outcome,
+                "confidence": round(decision.reply.confidence, 3),
+                "latency_ms": round(latency_ms, 1),
+            }
+            if logs.log_user_text():
+                fields["text"] = text
+            log.info("turn.done", extra=fields)
             return decision.reply
 
     async def _ask_skills(self, turn: TurnInput) -> list[SkillOutcome]:
@@ -228,15 +247,20 @@ class Assistant:
                 "skill.timeout",
                 extra={"skill": name, "budget_ms": budget_s * 1000, "session_id": _sid(turn)},
             )
-            return SkillOutcome(name, "timeout", elapsed(), error=f"no answer within {budget_s}s")
+            outcome = SkillOutcome(
+                name, "timeout", elapsed(), error=f"no answer within {budget_s}s"
+            )
         except Exception as e:  # a failing skill degrades the answer, never the turn
             log.exception("skill.failed", extra={"skill": name, "session_id": _sid(turn)})
-            return SkillOutcome(name, "error", elapsed(), error=f"{type(e).__name__}: {e}")
-        # Whatever a skill claims, its candidates are logged and routed under its configured name.
-        candidates = tuple(
-            c if c.skill == name else c.model_copy(update={"skill": name}) for c in proposed
-        )
-        return SkillOutcome(name, "ok", elapsed(), candidates)
+            outcome = SkillOutcome(name, "error", elapsed(), error=f"{type(e).__name__}: {e}")
+        else:
+            # Whatever a skill claims, its candidates are logged and routed under its configured name.
+            candidates = tuple(
+                c if c.skill == name else c.model_copy(update={"skill": name}) for c in proposed
+            )
+            outcome = SkillOutcome(name, "ok", elapsed(), candidates)
+        metrics.record_skill(name, outcome.status, outcome.latency_ms / 1000)
+        return outcome
 
 
 def _sid(turn: TurnInput) -> str:

@@ -11,30 +11,34 @@ Every refusal is JSON naming the field and the problem:
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+import os
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant import __version__
+from assistant import __version__, logs, metrics
+from assistant.api.errors import ErrorBody, ErrorResponse, FieldProblem, error_response
+from assistant.api.middleware import (
+    BodyLimit,
+    ClientRateLimit,
+    RateLimiter,
+    RequestId,
+    RequestTimeout,
+    rate_limited,
+)
 from assistant.dialogue import Assistant
 from assistant.errors import InputError
 from assistant.settings import Settings
 from assistant.types import DeviceContext, ReplyPart, Utterance
 
 log = logging.getLogger("assistant.server")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
 
 # --- API models --------------------------------------------------------------------------------
 
@@ -61,21 +65,6 @@ class ChatResponse(BaseModel):
     route: str
     confidence: float
     expects_reply: bool
-
-
-class FieldProblem(BaseModel):
-    field: str
-    problem: str
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    fields: list[FieldProblem] = Field(default_factory=list)
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody
 
 
 class TurnView(BaseModel):
@@ -105,66 +94,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Malformed JSON."},
     413: {"model": ErrorResponse, "description": "Body too large."},
     422: {"model": ErrorResponse, "description": "A field is missing or wrong."},
+    429: {"model": ErrorResponse, "description": "Too many requests."},
+    504: {"model": ErrorResponse, "description": "The request took too long."},
 }
 
-
-def error_response(
-    status: int, code: str, problems: list[FieldProblem], message: str | None = None
-) -> JSONResponse:
-    text = message or "; ".join(f"{p.field}: {p.problem}" for p in problems)
-    body = ErrorResponse(error=ErrorBody(code=code, message=text, fields=problems))
-    return JSONResponse(body.model_dump(), status_code=status)
-
-
-# --- body size limit ---------------------------------------------------------------------------
-
-
-class BodyLimit:
-    """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent.
-
-    The body is read here first (it is small by definition) and replayed to the app.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        problem = FieldProblem(field="body", problem=f"is larger than {self.max_bytes} bytes")
-        await error_response(413, "body_too_large", [problem])(scope, receive, send)
+__all__ = ["ErrorBody", "ErrorResponse", "FieldProblem", "create_app", "error_response"]
 
 
 # --- the app -----------------------------------------------------------------------------------
@@ -173,6 +107,11 @@ class BodyLimit:
 def create_app(settings: Settings | None = None, *, assistant: Assistant | None = None) -> FastAPI:
     """The server app. Given an `assistant`, the app uses it and leaves closing it to the caller;
     otherwise it builds one from `settings` at start-up and closes it at shutdown."""
+    if settings is None and assistant is None and os.environ.get("ASSISTANT_LOG_FORMAT"):
+        # a worker process started by `assistant serve --workers N`
+        logs.configure(
+            os.environ.get("ASSISTANT_LOG_LEVEL", "info"), os.environ["ASSISTANT_LOG_FORMAT"]
+        )
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -201,7 +140,19 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     )
     if assistant is not None:
         app.state.assistant = assistant
+    # Added last runs first: request id, then CORS, rate, time and size limits.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout_s)
+    app.add_middleware(ClientRateLimit, per_minute=settings.rate_per_client)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        )
+    app.add_middleware(RequestId)
+    session_rate = RateLimiter(settings.rate_per_session)
 
     def current(request: Request) -> Assistant:
         return cast(Assistant, request.app.state.assistant)
@@ -224,8 +175,11 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         )
 
     @app.post("/v1/chat", response_model=ChatResponse, responses=ERRORS, tags=["chat"])
-    async def chat(body: ChatRequest, request: Request) -> ChatResponse:
+    async def chat(body: ChatRequest, request: Request) -> ChatResponse | JSONResponse:
         """Run one turn of a conversation and return the assistant's reply."""
+        wait = session_rate.take(body.session_id)
+        if wait > 0:
+            return rate_limited("session_id", wait)  # type: ignore[no-any-return]
         utterance = Utterance(
             text=body.text,
             session_id=body.session_id,
@@ -290,6 +244,12 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         async with assistant_.locks.hold(session_id):
             deleted = await assistant_.store.delete_session(session_id)
         return Response(status_code=204) if deleted else _no_session(session_id)
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    async def metrics_endpoint() -> Response:
+        """Prometheus metrics."""
+        body, content_type = metrics.exposition()
+        return Response(content=body, media_type=content_type)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

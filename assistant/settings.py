@@ -5,6 +5,10 @@
 | `ASSISTANT_DATABASE_URL` | `sqlite:///assistant.db` | session store: SQLite file or `postgresql://...` |
 | `ASSISTANT_BOT` | (the demo bot) | bot directory holding `bot.yaml` |
 | `ASSISTANT_MAX_BODY_BYTES` | `65536` | larger request bodies are refused with 413 |
+| `ASSISTANT_REQUEST_TIMEOUT` | `30` | seconds before a request that has not started answering gets 504 |
+| `ASSISTANT_RATE_PER_SESSION` | `120` | chat turns a minute one session may take (429 beyond) |
+| `ASSISTANT_RATE_PER_CLIENT` | `6000` | requests a minute per API key, or per address without one |
+| `ASSISTANT_CORS_ORIGINS` | (none) | comma-separated origins allowed to call the API from a browser |
 | `ASSISTANT_SESSION_LOCKS` | `postgres` on PostgreSQL, else `local` | `local`, `postgres` or a `redis://` URL |
 """
 
@@ -23,11 +27,15 @@ class Settings:
     bot_dir: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     session_locks: str | None = None
+    request_timeout_s: float = 30.0
+    rate_per_session: int = 120
+    rate_per_client: int = 6000
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls, **overrides: str | int | None) -> Settings:
+    def from_env(cls, **overrides: object) -> Settings:
         """Settings from the environment; non-None keyword arguments (CLI options) win."""
-        values: dict[str, str | int | None] = {
+        values: dict[str, object] = {
             "database_url": os.environ.get("ASSISTANT_DATABASE_URL", DEFAULT_DATABASE_URL),
             "bot_dir": os.environ.get("ASSISTANT_BOT") or None,
             "max_body_bytes": int(
@@ -35,5 +43,11 @@ class Settings:
             ),
         }
         values["session_locks"] = os.environ.get("ASSISTANT_SESSION_LOCKS") or None
+        env = os.environ.get
+        values["request_timeout_s"] = float(env("ASSISTANT_REQUEST_TIMEOUT", "30"))
+        values["rate_per_session"] = int(env("ASSISTANT_RATE_PER_SESSION", "120"))
+        values["rate_per_client"] = int(env("ASSISTANT_RATE_PER_CLIENT", "6000"))
+        origins = env("ASSISTANT_CORS_ORIGINS", "")
+        values["cors_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

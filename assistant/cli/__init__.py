@@ -10,16 +10,16 @@ Sub-commands of other packages are registered below, explicitly, in one place.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
+import tempfile
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from assistant import __version__
+from assistant import __version__, logs
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -81,8 +81,9 @@ def serve(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_format: Annotated[str, typer.Option(help="json (one object a line) or text.")] = "json",
 ) -> None:
-    """Run the HTTP server (REST API at /v1, docs at /docs)."""
+    """Run the HTTP server (REST API at /v1, docs at /docs, metrics at /metrics)."""
     import uvicorn
 
     from assistant.config import load_bot
@@ -104,26 +105,29 @@ def serve(
             "more than one worker needs a store they can share safely: use a postgresql:// "
             "--database-url, or --session-locks redis://... with SQLite"
         )
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    # Worker processes configure their logs from the environment, like this one.
+    os.environ["ASSISTANT_LOG_LEVEL"] = log_level
+    os.environ["ASSISTANT_LOG_FORMAT"] = log_format
+    logs.configure(log_level, log_format)
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "log_config": None,  # uvicorn's own logs go through ours
+        "timeout_graceful_shutdown": 30,  # turns in flight finish on SIGTERM
+    }
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        uvicorn.run(create_app(settings), **common)
         return
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="assistant-metrics-")
     # Worker processes build their app from the environment: hand the settings over there.
     os.environ["ASSISTANT_DATABASE_URL"] = settings.database_url
     if settings.bot_dir:
         os.environ["ASSISTANT_BOT"] = settings.bot_dir
     if settings.session_locks:
         os.environ["ASSISTANT_SESSION_LOCKS"] = settings.session_locks
-    uvicorn.run(
-        "assistant.server:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-    )
+    uvicorn.run("assistant.server:create_app", factory=True, workers=workers, **common)
 
 
 @app.command()

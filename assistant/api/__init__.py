@@ -1,0 +1,1 @@
+"""HTTP API pieces shared by the server and its routers: error bodies, middleware, auth."""

@@ -1,0 +1,203 @@
+"""ASGI middleware that protects every endpoint: body size, time to answer, rate, request ids.
+
+Each refuses with the JSON error body of `assistant.api.errors` (413, 504, 429) and counts the
+refusal in `assistant_requests_refused_total`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from assistant import logs, metrics
+from assistant.api.errors import FieldProblem, error_response
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("assistant.server")
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent.
+
+    The body is read here first (it is small by definition) and replayed to the app.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        metrics.REFUSED.labels("body_too_large").inc()
+        problem = FieldProblem(field="body", problem=f"is larger than {self.max_bytes} bytes")
+        await error_response(413, "body_too_large", [problem])(scope, receive, send)
+
+
+class RequestTimeout:
+    """Answer 504 when the app has not started its response within `seconds`.
+
+    Once the response has started (a stream, say), the limit no longer applies.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        deadline = asyncio.timeout(self.seconds)
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                deadline.reschedule(None)
+            await send(message)
+
+        try:
+            async with deadline:
+                await self.app(scope, receive, send_and_watch)
+        except TimeoutError:
+            if started or not deadline.expired():
+                raise
+            metrics.REFUSED.labels("timeout").inc()
+            log.warning(
+                "request.timeout", extra={"path": scope.get("path"), "seconds": self.seconds}
+            )
+            problem = FieldProblem(field="request", problem=f"took longer than {self.seconds:g}s")
+            await error_response(504, "timeout", [problem])(scope, receive, send)
+
+
+class RequestId:
+    """Give every request a turn id (the client's `X-Request-ID` when sane) for the logs, and
+    echo it in the response's `X-Request-ID` header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else logs.new_turn_id()
+        token = logs.turn_id.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            logs.turn_id.reset(token)
+
+
+class RateLimiter:
+    """Token buckets: `rate` requests a minute per key, bursts up to the same number.
+
+    In-process: with several workers each enforces its own share. Keys not seen for a while are
+    forgotten (at most `max_keys` are kept).
+    """
+
+    def __init__(self, per_minute: int, *, max_keys: int = 100_000) -> None:
+        self.per_minute = per_minute
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """0.0 when allowed, else the seconds to wait before the next request may pass."""
+        now = time.monotonic() if now is None else now
+        capacity = float(self.per_minute)
+        tokens, last = self._buckets.pop(key, (capacity, now))
+        tokens = min(capacity, tokens + (now - last) * self.per_minute / 60.0)
+        wait = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait = (1.0 - tokens) * 60.0 / self.per_minute
+        self._buckets[key] = (tokens, now)
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+        return wait
+
+
+def rate_limited(what: str, wait: float) -> Any:
+    metrics.REFUSED.labels(f"rate_{what}").inc()
+    problem = FieldProblem(field=what, problem=f"too many requests; retry in {wait:.1f}s")
+    return error_response(
+        429, "rate_limited", [problem], headers={"Retry-After": str(max(1, math.ceil(wait)))}
+    )
+
+
+class ClientRateLimit:
+    """Per-client rate limit on every endpoint but the probes and metrics: the client is its API
+    key when it sends one (`Authorization: Bearer ...`), else its address."""
+
+    EXEMPT = ("/healthz", "/readyz", "/metrics")
+
+    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+        self.app = app
+        self.limiter = RateLimiter(per_minute)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "") in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        auth = dict(scope.get("headers") or []).get(b"authorization", b"")
+        client = scope.get("client") or ("unknown", 0)
+        key = "key:" + hashlib.sha256(auth).hexdigest() if auth else f"addr:{client[0]}"
+        wait = self.limiter.take(key)
+        if wait > 0:
+            await rate_limited("client", wait)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

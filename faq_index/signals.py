@@ -12,7 +12,7 @@ float per row, in row order. They are immutable once built, so searches need no 
     ...         Row(key="b", text="보증 기간", field="question")]
     >>> signal = CharSignal.build(rows)
     >>> [round(float(s), 2) for s in signal.scores("서비스 센터 몇 시")]
-    [0.65, 0.0]
+    [0.67, 0.0]
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ class Bm25Signal:
 
 
 def _compact(text: str) -> str:
-    return _SPACE.sub("", text.lower())
+    """Lower case, no spaces, and boundary marks so that even a one-letter text has n-grams."""
+    return f"^{_SPACE.sub('', text.lower())}$"
 
 
 class CharSignal:
@@ -74,7 +75,7 @@ class CharSignal:
     @classmethod
     def build(cls, rows: Sequence[Row], *, ngrams: tuple[int, int] = (2, 4)) -> CharSignal:
         texts = [_compact(r.text) for r in rows]
-        if not any(texts):
+        if not texts:
             return cls(None, None, len(rows))
         vectorizer = TfidfVectorizer(
             analyzer="char",

@@ -37,6 +37,7 @@ from assistant.dialogue import Assistant
 from assistant.errors import InputError
 from assistant.settings import Settings
 from assistant.types import DeviceContext, ReplyPart, Utterance
+from connectors.routes import mount_connectors
 
 log = logging.getLogger("assistant.server")
 
@@ -269,6 +270,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         }
         return JSONResponse(body, status_code=200 if store_ok else 503)
 
+    mount_connectors(app)  # chat channels, socket.io and /chat (connectors/routes.py)
     return app
 
 

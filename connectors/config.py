@@ -1,0 +1,70 @@
+"""Settings of the channels, read from the environment (secrets never come from the repository).
+
+| variable | default | meaning |
+|---|---|---|
+| `ASSISTANT_KAKAO_SECRETS` | (none) | `BOTID=secret,...`; `*=secret` for every bot. Requests of such a bot must carry the secret |
+| `ASSISTANT_KAKAO_SECRET_HEADER` | `X-Skill-Secret` | the header Open Builder is configured to send the secret in |
+| `ASSISTANT_KAKAO_TIME_BUDGET` | `3.5` | seconds a turn may take before a request with `callbackUrl` is answered `useCallback` |
+| `ASSISTANT_RASA_CALLBACK_URL` | (none) | where the Rasa callback channel POSTs bot messages; the channel is off without it |
+| `ASSISTANT_SOCKETIO_CORS` | (same origin) | origins allowed to open socket.io connections: `*` or a comma-separated list |
+| `ASSISTANT_WEBHOOK_RETRY_BASE` | `1.0` | seconds before the first retry of a webhook delivery; doubled each time |
+| `ASSISTANT_WEBHOOK_RETRY_MAX` | `600` | the longest wait between two attempts; deliveries are retried until they succeed |
+
+    >>> config = ConnectorConfig.from_env({"ASSISTANT_KAKAO_SECRETS": "BOT1=s3cret"})
+    >>> config.kakao_secret("BOT1"), config.kakao_secret("BOT2")
+    ('s3cret', None)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorConfig:
+    kakao_secrets: Mapping[str, str] = field(default_factory=dict)
+    kakao_secret_header: str = "X-Skill-Secret"
+    kakao_time_budget_s: float = 3.5
+    #: Kakao keeps a callback URL valid for one minute from its request.
+    kakao_callback_validity_s: float = 60.0
+    kakao_wait_text: str = "답변을 준비하고 있어요. 잠시만 기다려 주세요."
+    rasa_callback_url: str | None = None
+    socketio_cors: str | list[str] | None = None
+    webhook_retry_base_s: float = 1.0
+    webhook_retry_max_s: float = 600.0
+    webhook_timeout_s: float = 10.0
+    webhook_poll_s: float = 5.0
+    outbound_timeout_s: float = 10.0
+
+    def kakao_secret(self, bot_id: str) -> str | None:
+        """The secret a request of `bot_id` must carry, or None when none is configured."""
+        return self.kakao_secrets.get(bot_id) or self.kakao_secrets.get("*")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ConnectorConfig:
+        env = os.environ if environ is None else environ
+        secrets: dict[str, str] = {}
+        for item in env.get("ASSISTANT_KAKAO_SECRETS", "").split(","):
+            bot, sep, secret = item.strip().partition("=")
+            if sep and bot and secret:
+                secrets[bot] = secret
+        cors_env = env.get("ASSISTANT_SOCKETIO_CORS", "").strip()
+        cors: str | list[str] | None = None
+        if cors_env == "*":
+            cors = "*"
+        elif cors_env:
+            cors = [o.strip() for o in cors_env.split(",") if o.strip()]
+        return cls(
+            kakao_secrets=secrets,
+            kakao_secret_header=env.get("ASSISTANT_KAKAO_SECRET_HEADER", "X-Skill-Secret"),
+            kakao_time_budget_s=float(env.get("ASSISTANT_KAKAO_TIME_BUDGET", 3.5)),
+            rasa_callback_url=env.get("ASSISTANT_RASA_CALLBACK_URL") or None,
+            socketio_cors=cors,
+            webhook_retry_base_s=float(env.get("ASSISTANT_WEBHOOK_RETRY_BASE", 1.0)),
+            webhook_retry_max_s=float(env.get("ASSISTANT_WEBHOOK_RETRY_MAX", 600.0)),
+        )
+
+
+__all__ = ["ConnectorConfig"]

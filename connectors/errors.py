@@ -1,0 +1,44 @@
+"""Errors raised by the connectors.
+
+ConnectorError
+├── PayloadError          a channel payload lacks a field or has a wrong one (field, problem);
+│                         becomes HTTP 400 or a socket.io `error` event
+├── Unauthorized          a request did not carry the shared secret its channel is configured
+│                         with; becomes HTTP 401
+└── DeliveryError         an outbound POST (callback, webhook) failed; retried, then logged
+"""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """Base class of the connectors' errors."""
+
+
+class PayloadError(ConnectorError):
+    """A channel payload is unacceptable. `field` is the dotted path of the offending field.
+
+    >>> str(PayloadError("userRequest.utterance", "is required"))
+    'userRequest.utterance: is required'
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class Unauthorized(ConnectorError):
+    """The request lacks the channel's shared secret, or carries a wrong one."""
+
+    def __init__(self, header: str, problem: str) -> None:
+        super().__init__(f"{header}: {problem}")
+        self.field = header
+        self.problem = problem
+
+
+class DeliveryError(ConnectorError):
+    """An outbound POST was not accepted; the message says by whom and why."""
+
+
+__all__ = ["ConnectorError", "DeliveryError", "PayloadError", "Unauthorized"]

@@ -1,0 +1,62 @@
+"""Reading a channel's JSON payload into a typed model, refusing it with the field's path.
+
+>>> from pydantic import BaseModel
+>>> class Message(BaseModel):
+...     sender: str
+>>> read_model(Message, {"sender": "u1"}).sender
+'u1'
+>>> try:
+...     read_model(Message, {})
+... except PayloadError as e:
+...     print(e.field, "-", e.problem)
+sender - is required
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from connectors.errors import PayloadError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_json(body: bytes) -> Any:
+    """The JSON value of a request body, or `PayloadError("body", ...)`."""
+    if not body.strip():
+        raise PayloadError("body", "is empty; send a JSON object")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise PayloadError("body", f"is not valid JSON ({e}); send a JSON object") from e
+
+
+def read_model(model: type[M], data: Any) -> M:
+    """`data` validated as `model`; the first problem becomes a `PayloadError` naming its field."""
+    if not isinstance(data, dict):
+        raise PayloadError("body", f"must be a JSON object, not {_json_type(data)}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        problem = "is required" if first["type"] == "missing" else str(first["msg"])
+        raise PayloadError(field, problem[:1].lower() + problem[1:]) from e
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number" if isinstance(value, int | float) else type(value).__name__
+
+
+__all__ = ["read_json", "read_model"]

@@ -1,0 +1,304 @@
+"""The one module that turns connectors into HTTP routes, on the server's FastAPI app.
+
+    app = create_app(settings)        # calls mount_connectors(app)
+    mount_connectors(app, ConnectorConfig(kakao_time_budget_s=2.0))   # or by hand
+
+| route | channel |
+|---|---|
+| `POST /connectors/kakao/skill` | KakaoTalk (Open Builder skill server v2.0) |
+| `GET /webhooks/rest/`, `POST /webhooks/rest/webhook` | Rasa REST |
+| `GET /webhooks/callback/`, `POST /webhooks/callback/webhook` | Rasa callback |
+| `/socket.io` | Rasa socket.io (python-socketio) |
+| `POST/GET /connectors/webhooks`, `DELETE /connectors/webhooks/{id}`, `GET .../{id}/deliveries` | outbound webhooks: register, list, remove, inspect |
+| `POST /connectors/webhooks/messages` | a turn whose reply goes to the webhooks only |
+| `GET /chat` | the web chat page (over socket.io) |
+
+A payload with a missing or wrong field is answered 400 naming the field, in the server's error
+format (`{"error": {"code", "message", "fields": [{"field", "problem"}]}}`); a failure inside is
+a logged event and a 500, never a 200 with nothing in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.errors import InputError
+from assistant.types import Utterance
+from connectors import kakao, kakao_skill, rasa
+from connectors.config import ConnectorConfig
+from connectors.errors import DeliveryError, PayloadError, Unauthorized
+from connectors.hub import Hub
+from connectors.outbound import post_json
+from connectors.payload import read_json, read_model
+from connectors.rasa_socketio import build_socketio
+
+log = logging.getLogger("connector.routes")
+
+WEB = Path(str(resources.files("connectors") / "web"))
+#: How long each Rasa callback message is retried before it is given up (and logged).
+_CALLBACK_WINDOW_S = 60.0
+
+
+def error(status: int, code: str, field: str, problem: str) -> JSONResponse:
+    """A refusal in the server's error format."""
+    body = {
+        "error": {
+            "code": code,
+            "message": f"{field}: {problem}",
+            "fields": [{"field": field, "problem": problem}],
+        }
+    }
+    return JSONResponse(body, status_code=status)
+
+
+Handler = Callable[[Any], Awaitable[Response]]
+
+
+async def _guard(
+    channel: str, request: Request, handler: Handler, fields: Mapping[str, str]
+) -> Response:
+    """Read the JSON body, run `handler` on it, and turn every failure into a proper answer."""
+    try:
+        payload = read_json(await request.body())
+        return await handler(payload)
+    except PayloadError as e:
+        log.info(f"connector.{channel}.parse_failed", extra={"field": e.field})
+        return error(400, "invalid_payload", e.field, e.problem)
+    except Unauthorized as e:
+        log.warning(f"connector.{channel}.unauthorized", extra={"header": e.field})
+        return error(401, "unauthorized", e.field, e.problem)
+    except InputError as e:
+        field = fields.get(e.field, e.field)
+        log.info(f"connector.{channel}.input_refused", extra={"field": field})
+        return error(400, "invalid_request", field, e.problem)
+    except Exception:
+        log.exception(f"connector.{channel}.turn_failed")
+        return error(500, "internal_error", "body", "could not be answered; try again later")
+
+
+# --- webhook registration API -----------------------------------------------------------------
+
+
+class WebhookRegistration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2000, description="Where replies are POSTed (http or https).")
+    channel: str | None = Field(default=None, min_length=1, max_length=64)
+    session_id: str | None = Field(default=None, min_length=1, max_length=128)
+    secret: str | None = Field(default=None, min_length=16, max_length=128)
+
+    @field_validator("url")
+    @classmethod
+    def _absolute_http(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value
+
+
+class WebhookMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str = Field(min_length=1, max_length=128)
+    text: str
+    channel: str = Field(default="webhook", min_length=1, max_length=64)
+    locale: str | None = None
+    message_id: str | None = Field(default=None, min_length=1, max_length=128)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- mounting ---------------------------------------------------------------------------------
+
+
+def mount_connectors(
+    app: FastAPI,
+    config: ConnectorConfig | None = None,
+    *,
+    hub: Hub | None = None,
+) -> Hub:
+    """Add the channels' routes, the socket.io server and `/chat` to `app`; returns their hub
+    (also at `app.state.connectors`). The app's lifespan starts and stops the hub."""
+    if hub is None:
+        hub = Hub(
+            assistant=lambda: app.state.assistant, config=config or ConnectorConfig.from_env()
+        )
+    app.state.connectors = hub
+    app.include_router(_router(hub))
+    sio = build_socketio(hub)
+    app.state.socketio = sio
+    import socketio  # type: ignore[import-untyped]  # python-socketio ships no type hints
+
+    app.mount("/socket.io", socketio.ASGIApp(sio, socketio_path="socket.io"))
+    app.mount("/chat/static", StaticFiles(directory=WEB), name="chat-static")
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        async with inner(app_) as state:
+            hub.start()  # sends webhook deliveries left pending by an earlier run
+            try:
+                yield state
+            finally:
+                await hub.aclose()
+
+    app.router.lifespan_context = lifespan
+    return hub
+
+
+def _router(hub: Hub) -> APIRouter:
+    router = APIRouter()
+
+    # --- KakaoTalk -------------------------------------------------------------------------
+
+    @router.post("/connectors/kakao/skill", tags=["channels"])
+    async def kakao_skill_request(request: Request) -> Response:
+        """Kakao i Open Builder skill server (v2.0): a skill request in, a skill response out."""
+
+        async def handle(payload: Any) -> Response:
+            return JSONResponse(await kakao_skill.answer(hub, payload, request.headers))
+
+        return await _guard("kakao", request, handle, kakao.FIELDS)
+
+    # --- Rasa REST and callback --------------------------------------------------------------
+
+    @router.get("/webhooks/rest/", tags=["channels"])
+    async def rasa_rest_health() -> dict[str, str]:
+        """Rasa REST channel: health."""
+        return {"status": "ok"}
+
+    @router.post("/webhooks/rest/webhook", tags=["channels"])
+    async def rasa_rest(request: Request) -> Response:
+        """Rasa REST channel: `{"sender", "message", "metadata"?}` in, bot messages out."""
+
+        async def handle(payload: Any) -> Response:
+            message = read_model(rasa.RestMessage, payload)
+            reply = await hub.turn(rasa.parse(message))
+            return JSONResponse(rasa.render_rest(reply, message.sender))
+
+        return await _guard("rasa", request, handle, rasa.FIELDS)
+
+    @router.get("/webhooks/callback/", tags=["channels"])
+    async def rasa_callback_health() -> dict[str, str]:
+        """Rasa callback channel: health."""
+        return {"status": "ok"}
+
+    @router.post("/webhooks/callback/webhook", tags=["channels"])
+    async def rasa_callback(request: Request) -> Response:
+        """Rasa callback channel: answers `success` at once, then POSTs each bot message to
+        `ASSISTANT_RASA_CALLBACK_URL`."""
+
+        async def handle(payload: Any) -> Response:
+            url = hub.config.rasa_callback_url
+            if url is None:
+                return error(
+                    404,
+                    "channel_disabled",
+                    "ASSISTANT_RASA_CALLBACK_URL",
+                    "is not set; the callback channel needs the URL to POST bot messages to",
+                )
+            message = read_model(rasa.RestMessage, payload)
+            utterance = rasa.parse(message, channel="callback")
+            hub.validate(utterance)
+            hub.spawn(_rasa_callback(hub, utterance, url), name="rasa-callback")
+            return PlainTextResponse("success")
+
+        return await _guard("rasa_callback", request, handle, rasa.FIELDS)
+
+    # --- outbound webhooks -------------------------------------------------------------------
+
+    @router.post("/connectors/webhooks", status_code=201, tags=["webhooks"])
+    async def register_webhook(request: Request) -> Response:
+        """Register a URL for the replies of a channel, a session, or (neither given) all.
+
+        The answer shows the secret that signs the deliveries, once."""
+
+        async def handle(payload: Any) -> Response:
+            body = read_model(WebhookRegistration, payload)
+            hook = await hub.webhooks.store.register(
+                url=body.url, channel=body.channel, session_id=body.session_id, secret=body.secret
+            )
+            return JSONResponse({**hook.public(), "secret": hook.secret}, status_code=201)
+
+        return await _guard("webhooks", request, handle, {})
+
+    @router.get("/connectors/webhooks", tags=["webhooks"])
+    async def list_webhooks() -> list[dict[str, Any]]:
+        """The registered webhooks (without their secrets)."""
+        return [h.public() for h in await hub.webhooks.store.webhooks()]
+
+    @router.delete("/connectors/webhooks/{webhook_id}", status_code=204, tags=["webhooks"])
+    async def remove_webhook(webhook_id: str) -> Response:
+        """Forget a webhook and what it still had to deliver."""
+        if await hub.webhooks.store.remove(webhook_id):
+            return Response(status_code=204)
+        return error(404, "not_found", "webhook_id", f"no webhook {webhook_id!r}")
+
+    @router.get("/connectors/webhooks/{webhook_id}/deliveries", tags=["webhooks"])
+    async def webhook_deliveries(webhook_id: str, status: str | None = None) -> Response:
+        """A webhook's deliveries: `pending` ones are still being retried."""
+        if await hub.webhooks.store.get(webhook_id) is None:
+            return error(404, "not_found", "webhook_id", f"no webhook {webhook_id!r}")
+        found = await hub.webhooks.store.deliveries(webhook_id, status=status)
+        return JSONResponse([d.public() for d in found])
+
+    @router.post("/connectors/webhooks/messages", status_code=202, tags=["webhooks"])
+    async def webhook_message(request: Request) -> Response:
+        """A user message whose reply is delivered to the matching webhooks only."""
+
+        async def handle(payload: Any) -> Response:
+            body = read_model(WebhookMessage, payload)
+            utterance = Utterance(
+                text=body.text,
+                session_id=body.session_id,
+                channel=body.channel,
+                locale=body.locale,
+                message_id=body.message_id,
+                metadata=body.metadata,
+            )
+            reply = await hub.assistant.handle(utterance)
+            deliveries = await hub.webhooks.publish(utterance, reply)
+            accepted = {"session_id": body.session_id, "deliveries": deliveries}
+            return JSONResponse(accepted, status_code=202)
+
+        return await _guard("webhooks", request, handle, {})
+
+    # --- web chat ----------------------------------------------------------------------------
+
+    @router.get("/chat", include_in_schema=False)
+    async def chat_page() -> FileResponse:
+        """The web chat page: talks to the assistant over the socket.io channel."""
+        return FileResponse(WEB / "chat.html", media_type="text/html; charset=utf-8")
+
+    return router
+
+
+async def _rasa_callback(hub: Hub, utterance: Utterance, url: str) -> None:
+    try:
+        reply = await hub.turn(utterance)
+        for message in rasa.render_rest(reply, utterance.session_id):
+            await post_json(
+                hub.client,
+                url,
+                message,
+                deadline=time.monotonic() + _CALLBACK_WINDOW_S,
+                event="connector.rasa.callback",
+            )
+    except DeliveryError as e:
+        log.error("connector.rasa.callback_failed", extra={"problem": str(e)})
+    except Exception:
+        log.exception("connector.rasa.turn_failed", extra={"callback": True})
+
+
+__all__ = ["error", "mount_connectors"]

@@ -1,0 +1,128 @@
+// The web chat page: the Rasa socket.io protocol (session_request / session_confirm /
+// user_uttered / bot_uttered), showing text, quick replies, cards and images.
+(function () {
+  "use strict";
+  var log = document.getElementById("log");
+  var quick = document.getElementById("quick");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("text");
+  var status = document.getElementById("status");
+  var base = window.location.pathname.replace(/\/chat\/?$/, "");
+  var storedId = window.sessionStorage.getItem("assistant.session_id");
+  var socket = io({ path: base + "/socket.io" });
+  var sessionId = null;
+
+  function add(node) {
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+    return node;
+  }
+
+  function bubble(kind, text) {
+    var li = document.createElement("li");
+    li.className = "msg " + kind;
+    li.textContent = text;
+    return add(li);
+  }
+
+  function send(text, shown) {
+    if (!text) { return; }
+    bubble("user", shown || text);
+    quick.innerHTML = "";
+    socket.emit("user_uttered", { message: text, session_id: sessionId, customData: {} });
+  }
+
+  function showQuickReplies(options) {
+    quick.innerHTML = "";
+    options.forEach(function (option) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "quick-reply";
+      button.textContent = option.title;
+      button.addEventListener("click", function () { send(option.payload, option.title); });
+      quick.appendChild(button);
+    });
+  }
+
+  function showCard(card) {
+    var li = document.createElement("li");
+    li.className = "card";
+    if (card.image_url) {
+      var img = document.createElement("img");
+      img.src = card.image_url;
+      img.alt = card.title;
+      li.appendChild(img);
+    }
+    var body = document.createElement("div");
+    body.className = "card-body";
+    var title = document.createElement("h2");
+    title.textContent = card.title;
+    body.appendChild(title);
+    if (card.description) {
+      var description = document.createElement("p");
+      description.textContent = card.description;
+      body.appendChild(description);
+    }
+    li.appendChild(body);
+    if (card.buttons && card.buttons.length) {
+      var buttons = document.createElement("div");
+      buttons.className = "card-buttons";
+      card.buttons.forEach(function (b) {
+        var el;
+        if (b.url) {
+          el = document.createElement("a");
+          el.href = b.url;
+          el.target = "_blank";
+          el.rel = "noopener";
+        } else {
+          el = document.createElement("button");
+          el.type = "button";
+          el.addEventListener("click", function () { send(b.text || b.label, b.label); });
+        }
+        el.textContent = b.label;
+        buttons.appendChild(el);
+      });
+      li.appendChild(buttons);
+    }
+    add(li);
+  }
+
+  socket.on("connect", function () {
+    status.textContent = "connected";
+    socket.emit("session_request", { session_id: storedId });
+  });
+  socket.on("disconnect", function () { status.textContent = "disconnected"; });
+  socket.on("session_confirm", function (id) {
+    sessionId = typeof id === "string" ? id : (id && id.session_id) || null;
+    window.sessionStorage.setItem("assistant.session_id", sessionId);
+    status.textContent = "ready";
+    document.body.setAttribute("data-session", sessionId);
+  });
+  socket.on("bot_uttered", function (message) {
+    if (message.card) {
+      showCard(message.card);
+    } else if (message.attachment && message.attachment.type === "image") {
+      var li = document.createElement("li");
+      li.className = "msg bot image";
+      var img = document.createElement("img");
+      img.src = message.attachment.payload.src;
+      img.alt = "";
+      li.appendChild(img);
+      add(li);
+    } else if (message.text) {
+      bubble("bot", message.text);
+    }
+    var options = message.quick_replies || message.buttons;
+    if (options && options.length && !message.card) { showQuickReplies(options); }
+  });
+  socket.on("error", function (problem) {
+    bubble("error", (problem && problem.message) || "error");
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    input.value = "";
+    send(text);
+  });
+})();

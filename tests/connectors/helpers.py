@@ -1,0 +1,228 @@
+"""What the connector tests share: an assistant of test skills, a local HTTP receiver, and a
+real uvicorn server in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from assistant.dialogue import Assistant
+from assistant.server import create_app
+from assistant.settings import Settings
+from assistant.skill import TurnInput
+from assistant.store import SqlStore
+from assistant.types import (
+    Button,
+    Candidate,
+    CardPart,
+    ContextUpdate,
+    NamedContext,
+    QuickRepliesPart,
+    QuickReply,
+    Reply,
+    ReplyPart,
+    TextPart,
+)
+from tests.assistant.fakes import make_bot, pairs
+
+
+class ReplySkill:
+    """Answers `reply` when `keyword` is in the text (every turn when `keyword` is "")."""
+
+    def __init__(
+        self,
+        name: str,
+        keyword: str,
+        parts: Sequence[ReplyPart],
+        *,
+        confidence: float = 0.95,
+        delay_s: float = 0.0,
+        update: ContextUpdate | None = None,
+    ) -> None:
+        self.name = name
+        self.keyword = keyword
+        self.reply = Reply(parts=tuple(parts), route=f"{name}:{keyword}", confidence=confidence)
+        self.delay_s = delay_s
+        self.update = update or ContextUpdate()
+        self.seen: list[TurnInput] = []
+
+    async def propose(self, turn: TurnInput) -> list[Candidate]:
+        self.seen.append(turn)
+        if self.keyword not in turn.text:
+            return []
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        return [
+            Candidate(
+                reply=self.reply,
+                confidence=self.reply.confidence,
+                skill=self.name,
+                update=self.update,
+            )
+        ]
+
+
+def demo_skills() -> list[ReplySkill]:
+    """Skills of the tests' conversations: hours (with quick replies and a context), a card,
+    and a slow answer."""
+    hours = ReplySkill(
+        "faq",
+        "영업시간",
+        [
+            TextPart(text="평일 오전 9시부터 오후 6시까지 운영합니다."),
+            QuickRepliesPart(
+                options=(
+                    QuickReply(label="상담원 연결"),
+                    QuickReply(label="주말 영업", text="주말에도 해요?"),
+                )
+            ),
+        ],
+        confidence=0.91,
+        update=ContextUpdate(
+            activate=(NamedContext(name="faq_topic", lifespan=3, params={"faq_id": "hours"}),)
+        ),
+    )
+    card = ReplySkill(
+        "card",
+        "매장",
+        [
+            CardPart(
+                title="강남점",
+                description="서울 강남구 테헤란로 1",
+                buttons=(
+                    Button(label="길찾기", url="https://map.example.org/gangnam"),
+                    Button(label="전화하기", text="강남점 전화번호"),
+                ),
+            )
+        ],
+    )
+    slow = ReplySkill("slow", "느리게", [TextPart(text="천천히 찾은 답이에요.")], delay_s=1.0)
+    return [hours, card, slow]
+
+
+async def make_assistant(tmp_path: Path, skills: Sequence[Any] | None = None) -> Assistant:
+    skills = list(skills if skills is not None else demo_skills())
+    bot = make_bot(tmp_path, skills, timeout_ms=5000)
+    store = SqlStore(f"sqlite:///{tmp_path / 'sessions.db'}")
+    await store.open()
+    return Assistant(bot, store, pairs(bot, skills))
+
+
+# --- a local HTTP receiver ------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    body: bytes
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records POSTs and answers from `statuses` (then 200)."""
+
+    statuses: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    url: str = ""
+    _runner: web.AppRunner | None = None
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self, port: int = 0) -> Receiver:
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        bound = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{bound}/hook"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.received.append(Received(await request.read(), dict(request.headers)))
+        self._arrived.set()
+        status = self.statuses.pop(0) if self.statuses else 200
+        return web.json_response({"ok": status < 400}, status=status)
+
+    async def wait_for(self, count: int, timeout_s: float = 10.0) -> list[Received]:
+        async with asyncio.timeout(timeout_s):
+            while len(self.received) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.received
+
+
+# --- a real server --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(tmp_path: Path, skills: Callable[[], Sequence[Any]] = demo_skills) -> Iterator[str]:
+    """The server app (create_app) around an assistant of test skills, served by uvicorn on
+    127.0.0.1 in a thread of its own; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    holder: dict[str, Any] = {}
+    failure: list[BaseException] = []
+
+    async def main() -> None:
+        assistant = await make_assistant(tmp_path, skills())
+        try:
+            app = create_app(Settings(), assistant=assistant)
+            config = uvicorn.Config(
+                app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+            )
+            server = uvicorn.Server(config)
+            holder["server"] = server
+            await server.serve()
+        finally:
+            await assistant.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as e:  # reported by the test, not lost in the thread
+            failure.append(e)
+
+    thread = threading.Thread(target=run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not (holder.get("server") and holder["server"].started):
+        if failure or not thread.is_alive():
+            raise AssertionError(f"the server did not start: {failure!r}")
+        if time.monotonic() > deadline:
+            raise AssertionError("the server did not start within 30 s")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        holder["server"].should_exit = True
+        thread.join(timeout=20)
+        assert not thread.is_alive(), "the server did not stop within 20 s"
+        assert not failure, f"the server failed: {failure!r}"

@@ -24,7 +24,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant import __version__, logs, metrics
+from assistant.api.auth import Auth, AuthError, requires
 from assistant.api.errors import ErrorBody, ErrorResponse, FieldProblem, error_response
+from assistant.api.faq_admin import faq_admin_router
 from assistant.api.middleware import (
     BodyLimit,
     ClientRateLimit,
@@ -36,6 +38,7 @@ from assistant.api.middleware import (
 from assistant.dialogue import Assistant
 from assistant.errors import InputError
 from assistant.settings import Settings
+from assistant.store.keys import ApiKeyStore
 from assistant.types import DeviceContext, ReplyPart, Utterance
 from connectors.routes import mount_connectors
 
@@ -115,10 +118,18 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         )
     settings = settings or Settings.from_env()
 
+    def attach(app: FastAPI, assistant_: Assistant) -> None:
+        app.state.assistant = assistant_
+        app.state.auth = Auth(
+            ApiKeyStore(assistant_.store.engine),
+            require_chat_key=settings.require_api_key,
+            admin_key=settings.admin_api_key,
+        )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if assistant is not None:
-            app.state.assistant = assistant
+            attach(app, assistant)
             yield
             return
         owned = await Assistant.create(
@@ -126,7 +137,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
             database_url=settings.database_url,
             session_locks=settings.session_locks,
         )
-        app.state.assistant = owned
+        attach(app, owned)
         log.info("server.started", extra={"bot": owned.bot.config.name})
         try:
             yield
@@ -140,7 +151,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         lifespan=lifespan,
     )
     if assistant is not None:
-        app.state.assistant = assistant
+        attach(app, assistant)
     # Added last runs first: request id, then CORS, rate, time and size limits.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_s)
@@ -169,13 +180,25 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
             problems.append(FieldProblem(field=".".join(loc) or "body", problem=item["msg"]))
         return error_response(422, "invalid_request", problems)
 
+    @app.exception_handler(AuthError)
+    async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
+        return cast(JSONResponse, exc.response())
+
     @app.exception_handler(InputError)
     async def input_error(_: Request, exc: InputError) -> JSONResponse:
         return error_response(
             422, "invalid_request", [FieldProblem(field=exc.field, problem=exc.problem)]
         )
 
-    @app.post("/v1/chat", response_model=ChatResponse, responses=ERRORS, tags=["chat"])
+    chat_scope = [requires("chat")]
+
+    @app.post(
+        "/v1/chat",
+        response_model=ChatResponse,
+        responses=ERRORS,
+        tags=["chat"],
+        dependencies=chat_scope,
+    )
     async def chat(body: ChatRequest, request: Request) -> ChatResponse | JSONResponse:
         """Run one turn of a conversation and return the assistant's reply."""
         wait = session_rate.take(body.session_id)
@@ -201,8 +224,9 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     @app.get(
         "/v1/sessions/{session_id}",
         response_model=SessionResponse,
-        responses={404: {"model": ErrorResponse}},
+        responses={404: {"model": ErrorResponse}, 401: {"model": ErrorResponse}},
         tags=["sessions"],
+        dependencies=chat_scope,
     )
     async def get_session(session_id: str, request: Request) -> SessionResponse | JSONResponse:
         """A session's dialogue context and its recent turns."""
@@ -236,8 +260,9 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     @app.delete(
         "/v1/sessions/{session_id}",
         status_code=204,
-        responses={404: {"model": ErrorResponse}},
+        responses={404: {"model": ErrorResponse}, 401: {"model": ErrorResponse}},
         tags=["sessions"],
+        dependencies=chat_scope,
     )
     async def delete_session(session_id: str, request: Request) -> Response:
         """Forget a session: its context and its turns."""
@@ -270,6 +295,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         }
         return JSONResponse(body, status_code=200 if store_ok else 503)
 
+    app.include_router(faq_admin_router(), tags=["admin"])
     mount_connectors(app)  # chat channels, socket.io and /chat (connectors/routes.py)
     return app
 

@@ -9,13 +9,15 @@
 | `ASSISTANT_RATE_PER_SESSION` | `120` | chat turns a minute one session may take (429 beyond) |
 | `ASSISTANT_RATE_PER_CLIENT` | `6000` | requests a minute per API key, or per address without one |
 | `ASSISTANT_CORS_ORIGINS` | (none) | comma-separated origins allowed to call the API from a browser |
+| `ASSISTANT_REQUIRE_API_KEY` | `0` | `1`: `/v1/chat` and `/v1/sessions` need a key with the chat scope |
+| `ASSISTANT_ADMIN_API_KEY` | (none) | a key for the admin endpoints, besides stored admin keys |
 | `ASSISTANT_SESSION_LOCKS` | `postgres` on PostgreSQL, else `local` | `local`, `postgres` or a `redis://` URL |
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite:///assistant.db"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -31,6 +33,8 @@ class Settings:
     rate_per_session: int = 120
     rate_per_client: int = 6000
     cors_origins: tuple[str, ...] = ()
+    require_api_key: bool = False
+    admin_api_key: str | None = field(default=None, repr=False)  # a secret: never printed
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -49,5 +53,7 @@ class Settings:
         values["rate_per_client"] = int(env("ASSISTANT_RATE_PER_CLIENT", "6000"))
         origins = env("ASSISTANT_CORS_ORIGINS", "")
         values["cors_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+        values["require_api_key"] = env("ASSISTANT_REQUIRE_API_KEY", "0") == "1"
+        values["admin_api_key"] = env("ASSISTANT_ADMIN_API_KEY") or None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -67,7 +67,7 @@ async def test_context_and_turns_are_saved_together(store: SqlStore) -> None:
     assert view is not None and view.turn_count == 2
     assert [t.seq for t in view.turns] == [1, 2]
     assert view.turns[1].reply.plain_text() == "re: 둘"
-    assert view.turns[0].at.tzinfo is not None
+    assert view.turns[0].at.tzinfo is not None and view.created_at.tzinfo is not None
     assert await store.load_context("other") is None
 
 

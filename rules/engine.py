@@ -221,6 +221,7 @@ class RuleEngine:
         previous_reply: str | None,
         depth: int,
     ) -> _Fit | None:
+        keys = [t.key for t in tokens]
         fits = list(self._fits(index, normalized, tokens))
         fits.sort(key=lambda f: f.rank, reverse=True)
         for fit in fits:
@@ -230,6 +231,8 @@ class RuleEngine:
             if not rule.conditions_hold(facts):
                 continue
             if rule.that and not self._that_holds(rule, previous_reply):
+                continue
+            if rule.unless and _any_matches(rule.unless, normalized, keys):
                 continue
             return fit
         return None
@@ -284,12 +287,7 @@ class RuleEngine:
             return False
         normalized = normalize(previous_reply)
         keys = [t.key for t in self._analyzer(normalized)]
-        for pattern in rule.that:
-            if pattern.regex is not None and pattern.regex.search(normalized):
-                return True
-            if any(match_sequence(seq, keys) is not None for seq in pattern.sequences):
-                return True
-        return False
+        return _any_matches(rule.that, normalized, keys)
 
     def _result(
         self,
@@ -351,3 +349,12 @@ class RuleEngine:
         else:
             chosen = self._rng.choice(choices)
         return chosen.render(captures, facts, redirect)
+
+
+def _any_matches(patterns: tuple[CompiledPattern, ...], normalized: str, keys: list[str]) -> bool:
+    for pattern in patterns:
+        if pattern.regex is not None and pattern.regex.search(normalized):
+            return True
+        if any(match_sequence(seq, keys) is not None for seq in pattern.sequences):
+            return True
+    return False

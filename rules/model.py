@@ -16,7 +16,9 @@ A rule file is YAML: a list of rules, or a mapping with a default `locale` and `
           - patterns: ["(응|좋아|그래)"]
             responses: ["좋아요, 신나는 곡으로 골라 볼게요!"]
 
-`that` (AIML's `<that>`) lists patterns the assistant's previous reply must match.
+`that` (AIML's `<that>`) lists patterns the assistant's previous reply must match; `unless`
+lists patterns that keep the rule from matching (negations: `unless: ["[*] (않아|없어|안|못) [*]"]`
+keeps 행복해 from answering 행복하지 않아).
 
     >>> spec = RuleSpec.model_validate({"id": "hi", "patterns": ["안녕"], "responses": ["안녕하세요!"]})
     >>> spec.pick, spec.priority
@@ -87,6 +89,7 @@ class RuleSpec(_Strict):
     pick: Literal["random", "rotation"] = "random"
     when: dict[str, Condition] = Field(default_factory=dict)
     that: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
     set: ContextChange | None = None
     next: tuple[RuleSpec, ...] = ()
 

@@ -40,6 +40,7 @@ class Rule:
     responses: tuple[Template, ...]
     when: tuple[tuple[str, Condition], ...]
     that: tuple[CompiledPattern, ...]
+    unless: tuple[CompiledPattern, ...]
     set: ContextChange | None
     set_templates: tuple[tuple[str, Template], ...]
     next: tuple[Rule, ...]
@@ -69,6 +70,7 @@ def compile_rule(
         problem("id: missing; give every rule a unique id such as 'greeting.hello'")
     patterns = _compile_all(spec.patterns, "patterns", problem, analyzer)
     that = _compile_all(spec.that, "that", problem, analyzer)
+    unless = _compile_all(spec.unless, "unless", problem, analyzer)
     if not spec.responses:
         problem("responses: empty; give at least one response")
     responses: list[Template] = []
@@ -117,6 +119,7 @@ def compile_rule(
         responses=tuple(responses),
         when=tuple(spec.when.items()),
         that=tuple(that),
+        unless=tuple(unless),
         set=spec.set,
         set_templates=tuple(set_templates),
         next=tuple(follow_ups),

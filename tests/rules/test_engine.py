@@ -206,6 +206,16 @@ def test_that_matches_the_previous_reply() -> None:
     assert (e.match("yes") or pytest.fail()).rule_id == "yes"
 
 
+def test_unless_keeps_a_rule_from_matching() -> None:
+    e = engine(
+        rule("happy", "[*] 행복해 [*]", unless=["[*] (않아|없어|안|못) [*]"]),
+        rule("any", "[*] 행복 [*]", responses=("fallback",), priority=-1),
+    )
+    assert (e.match("너무 행복해요") or pytest.fail()).rule_id == "happy"
+    assert (e.match("행복하지 않아") or pytest.fail()).rule_id == "any"
+    assert (e.match("행복할 수가 없어") or pytest.fail()).rule_id == "any"
+
+
 def test_locale_skips_rules_of_another_locale() -> None:
     e = engine(
         rule("ko_hi", "hi", responses=("안녕!",), locale="ko"), rule("en_hi", "hi", locale="en")

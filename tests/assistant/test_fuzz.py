@@ -7,14 +7,15 @@ Bounded: a few dozen examples per operation (ASSISTANT_FUZZ_EXAMPLES to change i
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
 
@@ -40,35 +41,36 @@ def api_schema(server: str) -> object:
     return schemathesis.openapi.from_url(f"{server}/openapi.json")
 
 
-def test_no_server_errors_and_answers_match_the_schema(api_schema: object, server: str) -> None:
-    # schemathesis' own pytest plugin does not run on this pytest; drive hypothesis directly
-    from hypothesis import given
+def fuzz(operation: Any, server: str) -> Callable[[], None]:
+    """A hypothesis test of one operation."""
+    headers = {"Authorization": "Bearer fuzz-admin-key"} if "/admin/" in operation.path else None
 
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    def run(case: Any) -> None:
+        case.call_and_validate(
+            base_url=server,
+            headers=headers,
+            checks=[not_a_server_error, response_schema_conformance],
+        )
+
+    return run  # type: ignore[no-any-return]
+
+
+def test_no_server_errors_and_answers_match_the_schema(api_schema: Any, server: str) -> None:
+    # schemathesis' own pytest plugin does not run on this pytest; drive hypothesis directly
     failures: list[str] = []
-    operations = [result.ok() for result in api_schema.get_all_operations()]  # type: ignore[attr-defined]
+    operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 5
     for operation in operations:
-        headers = (
-            {"Authorization": "Bearer fuzz-admin-key"} if "/admin/" in operation.path else None
-        )
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            database=None,
-        )
-        def run(case: object, headers: dict[str, str] | None = headers) -> None:
-            case.call_and_validate(  # type: ignore[attr-defined]
-                base_url=server,
-                headers=headers,
-                checks=[not_a_server_error, response_schema_conformance],
-            )
-
         try:
-            run()
+            fuzz(operation, server)()
         except Exception as e:  # collect every operation's failure, then report them all
             failures.append(f"{operation.method.upper()} {operation.path}: {e}")
     assert not failures, "\n\n".join(failures)

@@ -176,3 +176,12 @@ async def test_that_reads_the_previous_reply_from_history(skill: SmalltalkSkill)
     assert after_tea.details["rule_id"] == "own.yes_after_tea"
     plain = await one(skill, turn("응"))
     assert plain.details["rule_id"] == "react.yes"
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    import assistant.skills.smalltalk as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -185,3 +185,56 @@ def test_docstring_examples() -> None:
 
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+CONVERSATION_RULES = """
+locale: ko
+rules:
+  - id: name.tell
+    patterns: ["[*] 내 이름은 {name}"]
+    responses: ["{name}님, 기억할게요."]
+    set: {slots: {user_name: "{name}"}}
+  - id: name.ask
+    patterns: ["[*] 내 이름[이] 뭐야 [*]"]
+    responses: ["{slots.user_name}님이잖아요.", "아직 모르겠어요."]
+  - id: riddle
+    patterns: ["수수께끼 내 줘"]
+    responses: ["다리는 넷인데 못 걷는 것은?"]
+    next:
+      - patterns: ["[*] (의자|책상) [*]"]
+        responses: ["정답이에요!"]
+"""
+
+BOT_YAML = """
+name: smalltalk-test
+locales: [ko]
+skills:
+  - type: smalltalk
+    options: {bundled: [], rules: [chat.yaml], seed: 1}
+"""
+
+# (user says, expected route, a fragment of the reply)
+CONVERSATION = [
+    ("내 이름은 지수야", "smalltalk", "지수님, 기억할게요."),
+    ("내 이름이 뭐야?", "smalltalk", "지수님이잖아요."),
+    ("수수께끼 내 줘", "smalltalk", "못 걷는 것은?"),
+    ("의자!", "smalltalk", "정답이에요!"),
+    ("의자!", "fallback", ""),  # the follow-up lived for one turn only
+]
+
+
+async def test_a_conversation_through_the_assistant(tmp_path: Path) -> None:
+    from assistant.dialogue import Assistant
+
+    (tmp_path / "bot.yaml").write_text(BOT_YAML, encoding="utf-8")
+    (tmp_path / "chat.yaml").write_text(CONVERSATION_RULES, encoding="utf-8")
+    assistant = await Assistant.create(
+        bot_dir=str(tmp_path), database_url=f"sqlite:///{tmp_path / 'sessions.db'}"
+    )
+    try:
+        for said, route, fragment in CONVERSATION:
+            reply = await assistant.handle(Utterance(text=said, session_id="c1"))
+            assert (said, reply.route) == (said, route)
+            assert fragment in reply.plain_text()
+    finally:
+        await assistant.close()

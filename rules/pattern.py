@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rules.analyzer import Token, analyze, normalize
+from rules.analyzer import Token, analyze, has_hangul, normalize
 from rules.errors import PatternError
 
 __all__ = [
@@ -241,6 +241,18 @@ def _compile_sequence(flat: list[_FlatNode], pattern: str, analyzer: Analyzer) -
     return Sequence(tuple(elements), literals, frozenset(captures))
 
 
+def _solid(flat: list[_FlatNode]) -> list[_FlatNode]:
+    """The expansion with Korean words written without spaces (배 고파 -> 배고파).
+
+    People space Korean freely and the analyzer can read the two spellings differently; the
+    pattern carries both, and the engine retries a spaced utterance solid when nothing matched.
+    """
+    return [
+        _Text(n.text.replace(" ", "")) if isinstance(n, _Text) and has_hangul(n.text) else n
+        for n in flat
+    ]
+
+
 def compile_pattern(pattern: str, analyzer: Analyzer = analyze) -> CompiledPattern:
     """Compile one pattern; raises `PatternError` naming the pattern and the problem."""
     if pattern.startswith("re:"):
@@ -254,9 +266,10 @@ def compile_pattern(pattern: str, analyzer: Analyzer = analyze) -> CompiledPatte
     nodes = parse_pattern(pattern)
     sequences: list[Sequence] = []
     for flat in _expand(nodes, pattern):
-        sequence = _compile_sequence(flat, pattern, analyzer)
-        if sequence not in sequences:
-            sequences.append(sequence)
+        for variant in (flat, _solid(flat)):
+            sequence = _compile_sequence(variant, pattern, analyzer)
+            if sequence not in sequences:
+                sequences.append(sequence)
     # A capture that only some expansions have cannot be relied on in a response.
     common = frozenset.intersection(*(s.captures for s in sequences))
     return CompiledPattern(pattern, sequences=tuple(sequences), captures=common)

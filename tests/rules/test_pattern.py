@@ -33,6 +33,15 @@ def test_alternatives_are_analyzed_in_context() -> None:
     assert [seq.literals for seq in pattern.sequences] == [("심심",), ("지루",)]
 
 
+def test_korean_phrases_also_compile_written_solid() -> None:
+    # Kiwi reads 배 고파 as 배 + 고프 but 배고파 as 배고프: the pattern keeps both readings.
+    assert [seq.literals for seq in compile_pattern("배 고파").sequences] == [
+        ("배", "고프"),
+        ("배고프",),
+    ]
+    assert len(compile_pattern("심심 해").sequences) == 1  # same reading: no duplicate
+
+
 def test_nested_choices() -> None:
     pattern = compile_pattern("(good [morning|evening]|hi)")
     assert sorted(seq.literals for seq in pattern.sequences) == [

@@ -45,6 +45,9 @@ def build_socketio(hub: Hub) -> Any:
         cors_allowed_origins=hub.config.socketio_cors,
         logger=False,
         engineio_logger=False,
+        # A long-polling GET is answered by the next ping at the latest: keep that well under
+        # the server's request time limit (30 s by default).
+        ping_interval=20,
     )
 
     async def session_request(sid: str, data: Any = None) -> None:

@@ -226,6 +226,15 @@ class WebhookStore:
             )
         return bool(result.rowcount)
 
+    async def release(self, delivery: Delivery, *, at: float) -> None:
+        """Give back a claimed delivery whose attempt was cut short: due again `at`."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.id == delivery.id, DELIVERIES.c.status == PENDING)
+                .values(next_attempt_at=at)
+            )
+
     async def mark_delivered(self, delivery_id: str, *, attempts: int) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(

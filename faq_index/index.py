@@ -22,16 +22,18 @@ searches running in other threads are never blocked and never see a half-built i
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from faq_index.encoders import Encoder, Kind
 from faq_index.fusion import CALIBRATION_FEATURES, FusionModel
-from faq_index.signals import Bm25Signal, CharSignal, DenseSignal, Row, Scores
+from faq_index.signals import AnnDenseSignal, Bm25Signal, CharSignal, DenseSignal, Row, Scores
 from faq_index.tokenize import Tokenizer
 
 __all__ = ["Hit", "QueryFeatures", "Row", "SimilarityIndex"]
@@ -67,7 +69,7 @@ class _Snapshot:
     rows: tuple[Row, ...]
     row_key: npt.NDArray[np.intp]
     row_field: npt.NDArray[np.intp]
-    signals: dict[str, Bm25Signal | CharSignal | DenseSignal]
+    signals: dict[str, Bm25Signal | CharSignal | DenseSignal | AnnDenseSignal]
 
 
 class SimilarityIndex:
@@ -76,7 +78,8 @@ class SimilarityIndex:
     `signals` picks any of `bm25`, `char`, `dense` (dense needs an `encoder`); `fields` lists
     the fields fusion knows, and `kinds` how each field is embedded (e5 embeds questions as
     queries, answers as passages). `fusion` defaults to the untuned z-score sum; fit one with
-    `faq_index.training.fit_fusion`.
+    `faq_index.training.fit_fusion`. `dense_index` picks exact cosine search or an approximate
+    usearch HNSW index; `auto` uses usearch (when installed) above `ann_above` texts.
     """
 
     def __init__(
@@ -88,6 +91,8 @@ class SimilarityIndex:
         kinds: Mapping[str, Kind] = DEFAULT_KINDS,
         tokenizer: Tokenizer | None = None,
         fusion: FusionModel | None = None,
+        dense_index: Literal["exact", "usearch", "auto"] = "auto",
+        ann_above: int = 50_000,
     ) -> None:
         chosen = tuple(signals) if signals is not None else SIGNALS
         if encoder is None:
@@ -100,6 +105,8 @@ class SimilarityIndex:
         self.fields = tuple(fields)
         self.kinds = dict(kinds)
         self.tokenizer = tokenizer or Tokenizer()
+        self.dense_index = dense_index
+        self.ann_above = ann_above
         self._fusion = fusion or FusionModel.default(self.signal_names, self.fields)
         self._fusion.check(self.signal_names, self.fields)
         self._texts: dict[str, tuple[Row, ...]] = {}
@@ -166,7 +173,7 @@ class SimilarityIndex:
         position = {k: i for i, k in enumerate(keys)}
         rows = tuple(r for k in keys for r in texts[k])
         field_pos = {f: i for i, f in enumerate(self.fields)}
-        built: dict[str, Bm25Signal | CharSignal | DenseSignal] = {}
+        built: dict[str, Bm25Signal | CharSignal | DenseSignal | AnnDenseSignal] = {}
         if "bm25" in self.signal_names:
             for row in rows:
                 if row.text not in self._tokens:
@@ -175,13 +182,14 @@ class SimilarityIndex:
         if "char" in self.signal_names:
             built["char"] = CharSignal.build(rows)
         if "dense" in self.signal_names and self.encoder is not None:
-            built["dense"] = DenseSignal.build(
+            dense = DenseSignal.build(
                 rows,
                 self.encoder,
                 self.kinds,
                 self._vectors,
                 query_encoder=getattr(self.encoder, "inner", self.encoder),
             )
+            built["dense"] = AnnDenseSignal.build(dense) if self._use_ann(len(rows)) else dense
         return _Snapshot(
             keys,
             position,
@@ -190,6 +198,13 @@ class SimilarityIndex:
             np.array([field_pos[r.field] for r in rows], dtype=np.intp),
             built,
         )
+
+    def _use_ann(self, n_rows: int) -> bool:
+        if self.dense_index == "usearch":
+            return True
+        if self.dense_index == "exact" or n_rows <= self.ann_above:
+            return False
+        return importlib.util.find_spec("usearch") is not None
 
     # --- reads -----------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 - `Bm25Signal`: BM25 over `Tokenizer` terms (Kiwi morphemes for Korean, words otherwise).
 - `CharSignal`: TF-IDF cosine over character 2-4-grams of the text without spaces, which forgives
   typos and the missing or extra spaces of Korean chat (서비스센터 / 서비스 센터).
-- `DenseSignal`: cosine of sentence embeddings (see `faq_index.encoders`).
+- `DenseSignal`: cosine of sentence embeddings (see `faq_index.encoders`), exact;
+  `AnnDenseSignal` the same through an approximate HNSW index (`usearch`, extra `ann`) for large
+  sets: only the nearest `candidates` texts get their cosine, the others the lowest one found.
 
 Each is built once per index snapshot (`build(rows)`) and then answers `scores(query)` with one
 float per row, in row order. They are immutable once built, so searches need no lock.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,9 +30,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from faq_index.bm25 import Bm25
 from faq_index.encoders import Encoder, Kind
+from faq_index.errors import EncoderError
 from faq_index.tokenize import Tokenizer
 
-__all__ = ["Bm25Signal", "CharSignal", "DenseSignal", "Row", "Scores"]
+__all__ = ["AnnDenseSignal", "Bm25Signal", "CharSignal", "DenseSignal", "Row", "Scores"]
 
 Scores = npt.NDArray[np.float32]
 _SPACE = re.compile(r"\s+")
@@ -67,10 +71,14 @@ def _compact(text: str) -> str:
 
 
 class CharSignal:
-    def __init__(self, vectorizer: TfidfVectorizer | None, matrix: object, n_rows: int) -> None:
+    def __init__(self, vectorizer: TfidfVectorizer | None, matrix: Any, n_rows: int) -> None:
         self._vectorizer = vectorizer
-        self._matrix = matrix
+        # n-grams x texts, so a query only touches the rows of its own n-grams
+        self._by_ngram: Any = matrix.T.tocsr() if matrix is not None else None
         self._n_rows = n_rows
+        self._vocabulary: dict[str, int] = dict(vectorizer.vocabulary_) if vectorizer else {}
+        self._idf = np.asarray(vectorizer.idf_, dtype=np.float32) if vectorizer else np.zeros(0)
+        self._ngrams: tuple[int, int] = vectorizer.ngram_range if vectorizer else (2, 4)
 
     @classmethod
     def build(cls, rows: Sequence[Row], *, ngrams: tuple[int, int] = (2, 4)) -> CharSignal:
@@ -90,9 +98,25 @@ class CharSignal:
     def scores(self, query: str) -> Scores:
         if self._vectorizer is None:
             return np.zeros(self._n_rows, dtype=np.float32)
-        vector = self._vectorizer.transform([_compact(query)])
-        product = self._matrix @ vector.T
-        return np.asarray(product.toarray(), dtype=np.float32).ravel()
+        # The query's TF-IDF vector, computed directly: sklearn's transform spends ~10x longer
+        # validating its input than counting a short query's n-grams.
+        text = _compact(query)
+        low, high = self._ngrams
+        counts: dict[int, int] = {}
+        for n in range(low, high + 1):
+            for i in range(len(text) - n + 1):
+                column = self._vocabulary.get(text[i : i + n])
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+        if not counts:
+            return np.zeros(self._n_rows, dtype=np.float32)
+        columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
+        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32))) * self._idf[
+            columns
+        ]
+        weights /= float(np.linalg.norm(weights)) or 1.0
+        touched = self._by_ngram[columns]
+        return np.asarray(touched.T @ weights, dtype=np.float32).ravel()
 
 
 class DenseSignal:
@@ -133,6 +157,10 @@ class DenseSignal:
         matrix = np.vstack([vectors[w] for w in wanted]).astype(np.float32)
         return cls(matrix, for_queries, vectors)
 
+    @property
+    def matrix(self) -> npt.NDArray[np.float32]:
+        return self._matrix
+
     def embed_query(self, query: str) -> npt.NDArray[np.float32]:
         known = self._known.get((query, "query"))  # an indexed question asked as a query
         if known is not None:
@@ -146,3 +174,44 @@ class DenseSignal:
         if self._matrix.shape[0] == 0:
             return np.zeros(0, dtype=np.float32)
         return np.asarray(self._matrix @ vector, dtype=np.float32)
+
+
+class AnnDenseSignal:
+    """Dense cosine through a usearch HNSW index: exact for the nearest `candidates` texts,
+    the smallest of those for every other text (they cannot be near the top anyway)."""
+
+    def __init__(self, index: Any, n_rows: int, dense: DenseSignal, candidates: int) -> None:
+        self._index = index
+        self._n_rows = n_rows
+        self._dense = dense
+        self._candidates = candidates
+
+    @classmethod
+    def build(cls, dense: DenseSignal, *, candidates: int = 256) -> AnnDenseSignal:
+        try:
+            from usearch.index import Index
+        except ImportError as e:
+            raise EncoderError(
+                "approximate dense search needs usearch: pip install 'kakao-style-assistant[ann]'"
+            ) from e
+        matrix = dense.matrix
+        index = Index(ndim=matrix.shape[1], metric="cos", dtype="f16")
+        if matrix.shape[0]:
+            index.add(np.arange(matrix.shape[0], dtype=np.uint64), matrix, threads=1)
+        return cls(index, matrix.shape[0], dense, candidates)
+
+    def embed_query(self, query: str) -> npt.NDArray[np.float32]:
+        return self._dense.embed_query(query)
+
+    def scores(self, query: str) -> Scores:
+        return self.scores_for(self.embed_query(query))
+
+    def scores_for(self, vector: npt.NDArray[np.float32]) -> Scores:
+        if self._n_rows == 0:
+            return np.zeros(0, dtype=np.float32)
+        found = self._index.search(vector, min(self._candidates, self._n_rows), threads=1)
+        rows = np.asarray(found.keys, dtype=np.intp)
+        cosines = (1.0 - np.asarray(found.distances, dtype=np.float32)).astype(np.float32)
+        out = np.full(self._n_rows, float(cosines.min()) if cosines.size else 0.0, np.float32)
+        out[rows] = cosines
+        return out

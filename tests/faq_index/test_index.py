@@ -124,3 +124,13 @@ class TestSimilarityIndex:
         for t in threads:
             t.join()
         assert errors == []
+
+
+def test_approximate_dense_index_finds_the_same_entries() -> None:
+    pytest.importorskip("usearch")
+    exact = make_index(signals=["dense"], dense_index="exact")
+    approximate = make_index(signals=["dense"], dense_index="usearch")
+    for query in ("서비스센터 몇 시", "보증 기간", "충전소 위치"):
+        assert [h.key for h in approximate.search(query, 2)] == [
+            h.key for h in exact.search(query, 2)
+        ]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Tokenizer", "has_hangul"]
 
 _HANGUL = re.compile("[\uac00-\ud7a3\u3131-\u318e]")
-_WORD = re.compile(r"[0-9a-z]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _KEEP_TAGS = ("NNG", "NNP", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG", "XSN")
 _EN_STOP = frozenset(
     [

@@ -1,0 +1,1 @@
+"""Machine reading comprehension: answers read out of documents, with evidence."""

@@ -1,0 +1,439 @@
+"""The built-in reader: sentence selection plus answer-span extraction, no neural model.
+
+1. Sentences of each passage are scored by overlap with the question: content morphemes
+   (Kiwi for Korean, words for English) weighted by how rare they are in the passage, plus the
+   share of the question's character bigrams the sentence holds.
+2. In the best sentences every noun phrase (runs of nouns, numbers with their units, proper
+   nouns, foreign words, quoted titles; and the shorter phrases inside them) is a candidate.
+3. Each candidate is scored by a linear model over features that say what an answer looks
+   like: its type against the question's type (`assistant.mrc.question`: a date for 언제 /
+   when, a number with a unit for 몇 / how many, a proper noun for 누가 / who ...), the particle
+   after it, how close it is to the words the question shares with the sentence, and whether it
+   merely repeats the question. The weights (`assistant.mrc.lexical_weights`) were fitted by
+   `bench/mrc_train_lexical.py`; the score is the model's probability that the span is right.
+
+    >>> reader = LexicalReader()
+    >>> passage = Passage(id="m#0", document="m",
+    ...                   text="한빛모터스는 1998년 대전에서 설립되었다. 본사는 서울에 있다.")
+    >>> reader.read("한빛모터스가 설립된 해는?", [passage])[0].text
+    '1998년'
+    >>> reader.read("한빛모터스는 어디에서 설립되었나요?", [passage])[0].text
+    '대전'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from assistant.mrc.analysis import CONTENT_TAGS, Token, analyse, word_set
+from assistant.mrc.lexical_weights import WEIGHTS
+from assistant.mrc.question import QuestionType, classify
+from assistant.mrc.reader import Answer, Passage
+from assistant.mrc.sentences import split_sentences
+
+__all__ = ["LexicalReader", "candidate_features"]
+
+_NOUNISH = frozenset(["NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XSN", "XPN"])
+_QUESTION_WORDS = word_set(
+    """무엇 누구 누가 언제 어디 몇 얼마 어떻 어떤 어느 무슨 뭐 왜 것 하 되 있 이 그 않 없 수
+    what who whom whose when where why how which"""
+)
+_DATE_UNITS = frozenset(["년", "월", "일", "세기", "년대", "시", "분", "초", "요일", "년도"])
+_MONTHS = word_set(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday"""
+)
+_QUOTED = re.compile(r"[「『《〈\"“‘']([^「『《〈」』》〉\"“”‘’']{1,40})[」』》〉\"”’']")
+_PARTICLES = {
+    "JKS": "subj",
+    "JX": "topic",
+    "JKO": "obj",
+    "JKB": "adv",
+    "JKG": "gen",
+    "VCP": "cop",
+    "JC": "conj",
+    "XSV": "verb",
+    "XSA": "verb",
+    "SP": "punct",
+    "SF": "punct",
+    "SSC": "punct",
+    "SSO": "punct",
+    "FN": "fn",
+    "ETM": "etm",
+    "MM": "mm",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Question:
+    text: str
+    kind: QuestionType
+    content: frozenset[str]
+    bigrams: frozenset[str]
+    head: str
+    unit: str
+
+    def holds(self, form: str) -> bool:
+        """Whether a morpheme of the text is one of the question's words, or part of one (Kiwi
+        splits 한빛모터스는 into 한빛 + 모터스 but keeps 한빛모터스가 whole)."""
+        if form in self.content:
+            return True
+        return len(form) >= 2 and any(form in word for word in self.content)
+
+    def found_in(self, compact: str, forms: frozenset[str]) -> list[str]:
+        """The question's words present in a sentence (as a morpheme, or inside its text)."""
+        return [m for m in self.content if m in forms or (len(m) >= 2 and m in compact)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    start: int  # token index
+    end: int  # token index, exclusive
+    quoted: bool = False
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    compact = "".join(text.lower().split())
+    return frozenset(compact[i : i + 2] for i in range(len(compact) - 1))
+
+
+def _question(text: str) -> _Question:
+    tokens = analyse(text)
+    unit = ""
+    for i, t in enumerate(tokens[:-1]):
+        # 몇 명 / 몇 개 / how many people: the unit the answer's number comes with
+        if t.form == "몇" or (t.form == "many" and i > 0 and tokens[i - 1].form == "how"):
+            unit = tokens[i + 1].form.removesuffix("s") if t.form == "many" else tokens[i + 1].form
+            break
+    content = frozenset(
+        t.form
+        for t in tokens
+        if t.tag in CONTENT_TAGS and t.form not in _QUESTION_WORDS and t.form != unit
+    )
+    nouns = [
+        t.form
+        for t in tokens
+        if t.tag in ("NNG", "NNP", "SL") and t.form not in _QUESTION_WORDS and len(t.form) > 1
+    ]
+    return _Question(
+        text, classify(text), content, _bigrams(text), nouns[-1] if nouns else "", unit
+    )
+
+
+def _candidate_type(tokens: Sequence[Token], quoted: bool) -> str:
+    kind = _base_type(tokens, quoted)
+    if kind in ("date", "number") and any(
+        t.tag in ("NNG", "NNP") and len(t.form) > 1 and (i == 0 or tokens[i - 1].tag != "SN")
+        for i, t in enumerate(tokens)
+    ):
+        return f"{kind}+"  # a number with more than its unit: 77kWh 배터리, 1998년 대전
+    return kind
+
+
+def _base_type(tokens: Sequence[Token], quoted: bool) -> str:
+    forms = {t.form for t in tokens}
+    tags = {t.tag for t in tokens}
+    if "SN" in tags and (forms & _DATE_UNITS or forms & _MONTHS):
+        return "date"
+    if forms & _MONTHS:
+        return "date"
+    if "SN" in tags or "NR" in tags:
+        return "number"
+    if quoted:
+        return "quoted"
+    if "NNP" in tags:
+        return "proper"
+    if "SL" in tags or "SH" in tags:
+        return "foreign"
+    return "common"
+
+
+def _chunks(tokens: Sequence[Token], text: str, lo: int, hi: int) -> Iterator[_Span]:
+    """Maximal noun-ish runs of tokens[lo:hi], joined across spaces; then their sub-phrases."""
+    i = lo
+    while i < hi:
+        if tokens[i].tag not in _NOUNISH and not (tokens[i].form == "제" and tokens[i].tag == "MM"):
+            i += 1
+            continue
+        j = i + 1
+        while (
+            j < hi
+            and tokens[j].tag in _NOUNISH
+            and (
+                tokens[j].start == tokens[j - 1].end
+                or text[tokens[j - 1].end : tokens[j].start].isspace()
+            )
+            and not _date_ends(tokens, j)
+        ):
+            j += 1
+        # word boundaries inside the run (a gap of white space between tokens)
+        starts = [i] + [m for m in range(i + 1, j) if tokens[m].start > tokens[m - 1].end]
+        ends = [*starts[1:], j]
+        for a in range(len(starts)):
+            for b in range(a, min(len(starts), a + 4)):
+                span = _Span(starts[a], ends[b])
+                if tokens[span.start].tag in ("NNB", "XSN"):
+                    continue
+                yield span
+        i = j
+
+
+def _date_ends(tokens: Sequence[Token], j: int) -> bool:
+    """Whether a date ends before tokens[j] (1998년 | 대전에서): a phrase stops there."""
+    return (
+        j >= 2
+        and tokens[j - 1].form in _DATE_UNITS
+        and tokens[j - 2].tag == "SN"
+        and tokens[j].tag != "SN"
+        and tokens[j].start > tokens[j - 1].end
+    )
+
+
+def _quoted(tokens: Sequence[Token], text: str, lo: int, hi: int) -> Iterator[_Span]:
+    if lo >= hi:
+        return
+    begin, finish = tokens[lo].start, tokens[hi - 1].end
+    for match in _QUOTED.finditer(text, begin, finish):
+        inner_start, inner_end = match.start(1), match.end(1)
+        first = next((k for k in range(lo, hi) if tokens[k].start >= inner_start), None)
+        last = next((k for k in range(hi - 1, lo - 1, -1) if tokens[k].end <= inner_end), None)
+        if first is not None and last is not None and first <= last:
+            yield _Span(first, last + 1, quoted=True)
+
+
+def _particle(tokens: Sequence[Token], index: int) -> str:
+    if index < 0 or index >= len(tokens):
+        return "none"
+    return _PARTICLES.get(tokens[index].tag, "other")
+
+
+def candidate_features(
+    question: _Question,
+    tokens: Sequence[Token],
+    span: _Span,
+    *,
+    lo: int,
+    hi: int,
+    matched: Sequence[int],
+    sentence_score: float,
+    sentence_rank: int,
+    best_score: float,
+) -> dict[str, float]:
+    """The features of one candidate span (token indices) in the sentence tokens[lo:hi]."""
+    inside = tokens[span.start : span.end]
+    content = [t for t in inside if t.tag in CONTENT_TAGS]
+    in_question = sum(1 for t in content if question.holds(t.form))
+    overlap = in_question / len(content) if content else 0.0
+    span_text = "".join(t.form for t in inside)
+    grams = _bigrams(span_text)
+    gram_overlap = len(grams & question.bigrams) / len(grams) if grams else 0.0
+    n_words = 1 + sum(
+        1 for m in range(span.start + 1, span.end) if tokens[m].start > tokens[m - 1].end
+    )
+    kind = _candidate_type(inside, span.quoted)
+    after = _particle(tokens, span.end) if span.end < hi else "none"
+    before = _particle(tokens, span.start - 1) if span.start > lo else "none"
+    outside = [m for m in matched if m < span.start or m >= span.end]
+    if outside:
+        distance = min(
+            abs(m - span.start) if m < span.start else abs(m - (span.end - 1)) for m in outside
+        )
+        near = sum(1 for m in outside if span.start - 6 <= m < span.end + 6)
+        left = any(span.start - 4 <= m < span.start for m in outside)
+        right = any(span.end <= m < span.end + 4 for m in outside)
+    else:
+        distance, near, left, right = 40, 0, False, False
+    unit = bool(question.unit) and any(
+        tokens[m].tag == "SN" and tokens[m + 1].form.removesuffix("s") == question.unit
+        for m in range(span.start, min(span.end, len(tokens) - 1))
+    )
+    following = [t.form for t in tokens[span.end : min(hi, span.end + 3)] if t.tag in _NOUNISH]
+    q = question.kind
+    features = {
+        "bias": 1.0,
+        "sent.score": sentence_score,
+        "sent.margin": sentence_score - best_score,
+        f"sent.rank{min(sentence_rank, 2)}": 1.0,
+        "overlap": overlap,
+        "overlap.all": 1.0 if content and in_question == len(content) else 0.0,
+        "overlap.gram": gram_overlap,
+        f"words{min(n_words, 4)}": 1.0,
+        "chars.log": math.log1p(len(span_text)),
+        f"type.{q}.{kind}": 1.0,
+        f"ctype.{kind}": 1.0,
+        f"after.{after}": 1.0,
+        f"before.{before}": 1.0,
+        f"qafter.{q}.{after}": 1.0,
+        "distance.log": math.log1p(distance),
+        "near": min(near, 4) / 4,
+        "left": float(left),
+        "right": float(right),
+        "head.last": float(bool(question.head) and inside[-1].form == question.head),
+        "head.after": float(bool(question.head) and question.head in following),
+        "first": float(span.start == lo),
+        "quoted": float(span.quoted),
+        "unit": float(unit),
+    }
+    return features
+
+
+def _repeats_question(question: _Question, tokens: Sequence[Token]) -> bool:
+    """A span made only of the question's own words is never its answer."""
+    content = [t for t in tokens if t.tag in CONTENT_TAGS]
+    return bool(content) and all(question.holds(t.form) for t in content)
+
+
+def _score(features: dict[str, float]) -> float:
+    return sum(WEIGHTS.get(name, 0.0) * value for name, value in features.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A candidate with its features, for training and inspection."""
+
+    passage: Passage
+    start: int  # character offsets in the passage
+    end: int
+    sentence_start: int
+    sentence_end: int
+    features: dict[str, float]
+
+
+class LexicalReader:
+    """Reads answer spans with the features above; see the module docstring.
+
+    `sentences` is how many of the best sentences of each passage are searched for
+    candidates; `min_score` is the probability below which the reader says "no answer".
+    """
+
+    name = "lexical"
+
+    def __init__(
+        self, *, sentences: int = 3, min_score: float = 0.02, min_overlap: float = 0.25
+    ) -> None:
+        if sentences < 1:
+            raise ValueError("sentences must be at least 1")
+        self.sentences = sentences
+        self.min_score = min_score
+        self.min_overlap = min_overlap
+
+    def read(self, question: str, passages: Sequence[Passage], *, k: int = 1) -> list[Answer]:
+        answers: list[Answer] = []
+        seen: set[tuple[str, int, int]] = set()
+        for candidate in sorted(
+            self.candidates(question, passages), key=lambda c: -_score(c.features)
+        ):
+            key = (candidate.passage.id, candidate.start, candidate.end)
+            if key in seen:
+                continue
+            seen.add(key)
+            score = 1.0 / (1.0 + math.exp(-_score(candidate.features)))
+            if score < self.min_score:
+                break
+            answers.append(
+                Answer(
+                    text=candidate.passage.text[candidate.start : candidate.end],
+                    start=candidate.start,
+                    end=candidate.end,
+                    score=score,
+                    passage=candidate.passage,
+                    sentence_start=candidate.sentence_start,
+                    sentence_end=candidate.sentence_end,
+                )
+            )
+            if len(answers) >= k:
+                break
+        return answers
+
+    def best_sentences(
+        self, question: str, passage: Passage
+    ) -> list[tuple[float, int, int, int, int, float]]:
+        """(score, start, end, first token, end token, share of the question's words) of the
+        passage's sentences, best first."""
+        return _rank_sentences(_question(question), passage.text)
+
+    def candidates(self, question: str, passages: Sequence[Passage]) -> list[Scored]:
+        """Every candidate span of the best sentences with its features."""
+        parsed = _question(question)
+        out: list[Scored] = []
+        for passage in passages:
+            ranked = _rank_sentences(parsed, passage.text)
+            if not ranked or ranked[0][5] < self.min_overlap:
+                continue  # the passage does not speak of what is asked
+            tokens = analyse(passage.text)
+            best = ranked[0][0]
+            for rank, (score, s_start, s_end, lo, hi, overlap) in enumerate(
+                ranked[: self.sentences]
+            ):
+                if overlap < self.min_overlap:
+                    break
+                matched = [m for m in range(lo, hi) if parsed.holds(tokens[m].form)]
+                spans = {
+                    *_chunks(tokens, passage.text, lo, hi),
+                    *_quoted(tokens, passage.text, lo, hi),
+                }
+                for span in spans:
+                    if _repeats_question(parsed, tokens[span.start : span.end]):
+                        continue
+                    features = candidate_features(
+                        parsed,
+                        tokens,
+                        span,
+                        lo=lo,
+                        hi=hi,
+                        matched=matched,
+                        sentence_score=score,
+                        sentence_rank=rank,
+                        best_score=best,
+                    )
+                    out.append(
+                        Scored(
+                            passage,
+                            tokens[span.start].start,
+                            tokens[span.end - 1].end,
+                            s_start,
+                            s_end,
+                            features,
+                        )
+                    )
+        return out
+
+
+def _rank_sentences(
+    question: _Question, text: str
+) -> list[tuple[float, int, int, int, int, float]]:
+    tokens = analyse(text)
+    spans = split_sentences(text)
+    if not spans or (not question.content and not question.bigrams):
+        return []
+    bounds: list[tuple[int, int]] = []
+    t = 0
+    for _, end in spans:
+        first = t
+        while t < len(tokens) and tokens[t].start < end:
+            t += 1
+        bounds.append((first, t))
+    found = [
+        frozenset(
+            question.found_in(
+                "".join(text[start:end].lower().split()),
+                frozenset(tok.form for tok in tokens[lo:hi]),
+            )
+        )
+        for (start, end), (lo, hi) in zip(spans, bounds, strict=True)
+    ]
+    n = len(spans)
+    weights = {
+        m: math.log(1.0 + n / (1 + sum(1 for f in found if m in f))) for m in question.content
+    }
+    total = sum(weights.values()) or 1.0
+    ranked = []
+    for (start, end), (lo, hi), present in zip(spans, bounds, found, strict=True):
+        lexical = sum(weights[m] for m in present) / total
+        grams = len(question.bigrams & _bigrams(text[start:end])) / max(1, len(question.bigrams))
+        ranked.append((lexical + grams, start, end, lo, hi, lexical))
+    ranked.sort(key=lambda r: -r[0])
+    return ranked

@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from assistant import metrics
 from assistant.types import Reply, Utterance
 from connectors.webhook_store import Delivery, Webhook, WebhookStore
 
@@ -231,12 +232,14 @@ class WebhookDispatcher:
         else:
             if 200 <= response.status_code < 300:
                 await self.store.mark_delivered(delivery.id, attempts=attempts)
+                metrics.WEBHOOK_DELIVERIES.labels("delivered").inc()
                 log.info(
                     "connector.webhooks.delivered",
                     extra={"delivery": delivery.id, "attempts": attempts},
                 )
                 return
             error = f"HTTP {response.status_code}"
+        metrics.WEBHOOK_DELIVERIES.labels("failed").inc()
         wait = backoff(attempts, base_s=self.retry_base_s, max_s=self.retry_max_s)
         await self.store.mark_failed(
             delivery.id, attempts=attempts, retry_at=self.clock() + wait, error=error

@@ -1,6 +1,7 @@
 """`assistant eval ...`: measure a skill on a labelled query file.
 
     assistant eval faq --entries faq.jsonl --queries queries.jsonl [--predictions out.jsonl] [--json]
+    assistant eval mrc --data squad.json [--mode reader|open] [--predictions out.json] [--json]
 
 Queries are JSON Lines `{"text": ..., "expected_id": ... | null}` (null: nothing in the FAQ
 answers it, the right move is to decline). Reported: accuracy@1 of the top entry, accuracy@1
@@ -142,3 +143,69 @@ def faq(
     for key, value in metrics.items():
         shown = f"{value:.3f}" if isinstance(value, float) else value
         typer.echo(f"{key:30} {shown}")
+
+
+@app.command("mrc")
+def mrc(
+    data: Annotated[Path, typer.Option("--data", help="SQuAD v1.1 / KorQuAD 1.0 JSON file.")],
+    mode: Annotated[
+        str, typer.Option(help="reader (each question its own paragraph) or open (retrieve).")
+    ] = "reader",
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", help="Write {question id: answer} here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    reader: Annotated[
+        str, typer.Option(help="lexical or transformers:<local checkpoint dir>.")
+    ] = "lexical",
+    encoder: Annotated[
+        str, typer.Option(help="Open mode: none (lexical retrieval), e5, use or st:<dir>.")
+    ] = "none",
+    passages: Annotated[int, typer.Option(min=1, help="Open mode: passages read a question.")] = 3,
+    first_article: Annotated[
+        int, typer.Option(min=0, help="Score only articles from this one on (held-out part).")
+    ] = 0,
+    limit: Annotated[int | None, typer.Option(min=1, help="Score at most this many.")] = None,
+) -> None:
+    """Exact match, F1, answer-sentence hits and latency of an MRC reader (MRC data files are
+    not shipped: a missing --data file is skipped with a message)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from assistant.mrc.errors import MrcError
+    from assistant.mrc.evaluation import evaluate
+    from assistant.mrc.factory import make_reader
+    from assistant.mrc.retrieval import PassageIndex
+    from assistant.mrc.squad import load_squad
+
+    if mode not in ("reader", "open"):
+        raise typer.BadParameter("--mode must be reader or open")
+    if not data.exists():
+        typer.echo(f"skipped: {data} not found (MRC evaluation data is not part of the project)")
+        return
+    try:
+        questions = [q for q in load_squad(data) if q.article >= first_article][:limit]
+        chosen = make_reader(reader)
+        index = None
+        if mode == "open":
+            from faq_index.encoders import make_encoder
+
+            index = PassageIndex(encoder=None if encoder == "none" else make_encoder(encoder))
+        result = evaluate(
+            questions,
+            chosen,
+            mode="open" if mode == "open" else "reader",
+            index=index,
+            passages=passages,
+        )
+    except MrcError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(code=2) from e
+    result.metrics["data"] = str(data)
+    if predictions is not None:
+        predictions.write_text(
+            json.dumps(result.predictions, ensure_ascii=False, indent=0), encoding="utf-8"
+        )
+    if as_json:
+        typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=1))
+        return
+    for key, value in result.metrics.items():
+        typer.echo(f"{key:20} {value}")

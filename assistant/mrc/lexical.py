@@ -320,6 +320,10 @@ class LexicalReader:
         self.min_score = min_score
         self.min_overlap = min_overlap
 
+    def warm_up(self) -> None:
+        """Load Kiwi now rather than on the first question."""
+        analyse("한빛")
+
     def read(self, question: str, passages: Sequence[Passage], *, k: int = 1) -> list[Answer]:
         answers: list[Answer] = []
         seen: set[tuple[str, int, int]] = set()

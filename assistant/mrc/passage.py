@@ -3,6 +3,7 @@
 `text` is what the reader reads; `start`/`end` place it in the document's text, `section` is the
 path of headings above it (kept with the passage, so "Tyres > Pressure" is part of what is
 retrieved). `id` is `<document>#<n>`, the route's tail: `mrc:owner-manual-ko#12`.
+`locale` (`ko`, `en` or "" when unknown) lets retrieval keep to the question's language.
 
     >>> p = Passage(id="manual#0", document="manual", section=("Tyres", "Pressure"),
     ...             text="Keep 36 psi.", start=20, end=32)
@@ -26,6 +27,7 @@ class Passage:
     start: int = 0
     end: int = 0
     title: str = ""
+    locale: str = ""
 
     @property
     def heading(self) -> str:

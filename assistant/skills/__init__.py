@@ -24,6 +24,7 @@ __all__ = ["SKILL_TYPES", "SkillType", "build_skills"]
 #: type name -> "module:attribute" of its SkillType.
 SKILL_TYPES: dict[str, str] = {
     "faq": "assistant.skills.faq:SKILL",
+    "mrc": "assistant.skills.mrc:SKILL",
     "smalltalk": "assistant.skills.smalltalk:SKILL",
 }
 

@@ -1,0 +1,227 @@
+"""The MRC skill: answers read out of the bot's documents, with the evidence cited.
+
+When the bot is loaded, the documents listed in the options (files or directories, relative to
+the bot) are read (`assistant.mrc.documents`), split into passages that keep their section path
+(`assistant.mrc.splitting`) and indexed with the shared similarity index (`faq_index`). For a
+turn, the passages of the turn's locale most like the question are retrieved and read; the
+best answer becomes one candidate:
+
+- parts: the sentence that holds the answer (text, and speech on voice devices), then a card
+  with the answer span as title and the source (document title > section) as description;
+- route `mrc:<document>#<passage>`, the active topic likewise;
+- confidence: the reader's score of the span (bounded in [0, 1], rising with it); no
+  candidate below `min_confidence`.
+
+The work runs in a worker thread under a time budget (`time_budget_ms`): past it the skill
+proposes nothing and logs `mrc.time_budget_exceeded`, so a slow reader never holds a turn.
+
+    skills:
+      - type: mrc
+        options:
+          documents: [manual]          # files or directories, relative to the bot directory
+          reader: lexical              # or transformers:models/my-squad-checkpoint
+          encoder: e5                  # e5 | use | none | st:/local/model/dir (retrieval)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.config import Bot, SkillSpec
+from assistant.errors import SkillLoadError
+from assistant.mrc.documents import load_documents
+from assistant.mrc.errors import MrcError
+from assistant.mrc.factory import make_reader
+from assistant.mrc.reader import Answer, Reader
+from assistant.mrc.retrieval import PassageHit, PassageIndex
+from assistant.mrc.splitting import split_documents
+from assistant.skill import TurnInput
+from assistant.skills import SkillType
+from assistant.types import (
+    Candidate,
+    CardPart,
+    ContextUpdate,
+    Reply,
+    ReplyPart,
+    SpeechPart,
+    TextPart,
+)
+from faq_index.errors import FaqIndexError
+
+__all__ = ["SKILL", "MrcOptions", "MrcSkill", "answer_reply", "build_mrc_skill"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CACHE = Path("~/.cache/kakao-style-assistant").expanduser()
+_MARKUP = re.compile(r"(\*\*|__|`|~~)|\[([^\]]*)\]\([^)]*\)")
+_SOURCE = {"ko": "출처", "en": "Source"}
+
+
+class MrcOptions(BaseModel):
+    """`options` of a `type: mrc` skill in bot.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[str] = Field(min_length=1, description="files or directories, relative")
+    reader: str = "lexical"
+    encoder: str = "e5"
+    cache_dir: str | None = None
+    passages: int = Field(default=3, ge=1, le=20)
+    max_chars: int = Field(default=600, ge=50)
+    min_confidence: float = Field(default=0.05, ge=0.0, le=1.0)
+    time_budget_ms: int = Field(default=1500, gt=0)
+
+    @field_validator("documents", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class MrcSkill:
+    """Proposes an answer read out of the indexed passages; see the module docstring."""
+
+    def __init__(
+        self,
+        index: PassageIndex,
+        reader: Reader,
+        *,
+        name: str = "mrc",
+        passages: int = 3,
+        min_confidence: float = 0.05,
+        time_budget: float = 1.5,
+    ) -> None:
+        self.index = index
+        self.reader = reader
+        self.name = name
+        self.passages = passages
+        self.min_confidence = min_confidence
+        self.time_budget = time_budget
+
+    async def propose(self, turn: TurnInput) -> Sequence[Candidate]:
+        deadline = time.monotonic() + self.time_budget
+        try:
+            found = await asyncio.wait_for(
+                asyncio.to_thread(self.answer, turn.text, turn.locale, deadline),
+                timeout=self.time_budget,
+            )
+        except TimeoutError:
+            found = None
+        if found is None:
+            logger.warning(
+                "mrc.time_budget_exceeded",
+                extra={"skill": self.name, "budget_ms": round(1000 * self.time_budget)},
+            )
+            return []
+        answer, hits = found
+        if answer is None or answer.score < self.min_confidence:
+            return []
+        return [self.candidate(answer, hits, turn)]
+
+    def answer(
+        self, question: str, locale: str | None = None, deadline: float | None = None
+    ) -> tuple[Answer | None, list[PassageHit]] | None:
+        """Retrieve and read (blocking); None when the deadline passed before reading ended."""
+        hits = self.index.search(question, self.passages, locale=locale)
+        if deadline is not None and time.monotonic() > deadline:
+            return None
+        answers = self.reader.read(question, [h.passage for h in hits])
+        if deadline is not None and time.monotonic() > deadline:
+            return None
+        return (answers[0] if answers else None), hits
+
+    def candidate(self, answer: Answer, hits: list[PassageHit], turn: TurnInput) -> Candidate:
+        confidence = max(0.0, min(1.0, answer.score))
+        route = f"mrc:{answer.passage.id}"
+        reply = answer_reply(
+            answer, confidence, locale=turn.locale, voice=turn.utterance.device.has_voice
+        )
+        details: dict[str, Any] = {
+            "reader": self.reader.name,
+            "answer": answer.text,
+            "document": answer.passage.document,
+            "section": list(answer.passage.section),
+            "start": answer.start,
+            "end": answer.end,
+            "passage_start": answer.passage.start,
+            "score": round(answer.score, 4),
+            "passages": [{"id": h.passage.id, "confidence": round(h.confidence, 4)} for h in hits],
+        }
+        return Candidate(
+            reply=reply,
+            confidence=confidence,
+            skill=self.name,
+            update=ContextUpdate(topic=route),
+            suggestion=answer.sentence.strip() or None,
+            details=details,
+        )
+
+
+def plain(text: str) -> str:
+    """Markdown emphasis, code marks and link syntax removed (`**36 psi**` -> `36 psi`)."""
+    return " ".join(_MARKUP.sub(lambda m: m.group(2) or "", text).split())
+
+
+def answer_reply(answer: Answer, confidence: float, *, locale: str, voice: bool) -> Reply:
+    """The sentence around the answer (spoken on voice devices), then the span and its source."""
+    sentence = plain(answer.sentence) or plain(answer.text)
+    passage = answer.passage
+    source = " > ".join(x for x in (passage.title, *passage.section) if x) or passage.document
+    parts: list[ReplyPart] = [TextPart(text=sentence)]
+    if voice:
+        parts.append(SpeechPart(text=sentence))
+    label = _SOURCE.get(locale.split("-")[0], _SOURCE["en"])
+    parts.append(CardPart(title=plain(answer.text), description=f"{label}: {source}"))
+    return Reply(parts=tuple(parts), route=f"mrc:{passage.id}", confidence=confidence)
+
+
+def _encoder(options: MrcOptions, bot: Bot) -> Any:
+    if options.encoder == "none":
+        return None
+    from faq_index.cache import CachedEncoder, EmbeddingCache
+    from faq_index.encoders import make_encoder
+
+    if options.cache_dir is not None:
+        directory = bot.path(options.cache_dir)
+    else:
+        env = os.environ.get("ASSISTANT_CACHE_DIR")
+        directory = Path(env) if env else DEFAULT_CACHE
+    return CachedEncoder(make_encoder(options.encoder), EmbeddingCache(directory / "embeddings"))
+
+
+def build_mrc_skill(options: MrcOptions, spec: SkillSpec, bot: Bot) -> MrcSkill:
+    """Read, split and index the documents and make the reader; `SkillLoadError` on failure."""
+    try:
+        documents = load_documents([bot.path(p) for p in options.documents])
+        passages = split_documents(documents, max_chars=options.max_chars)
+        if not passages:
+            raise SkillLoadError(
+                f"no passages in {options.documents}: add Markdown, text or HTML documents"
+            )
+        index = PassageIndex(encoder=_encoder(options, bot))
+        index.add(passages)
+        reader = make_reader(options.reader, base=bot.directory)
+        warm_up = getattr(reader, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
+    except (MrcError, FaqIndexError) as e:
+        raise SkillLoadError(str(e)) from e
+    return MrcSkill(
+        index,
+        reader,
+        name=spec.name,
+        passages=options.passages,
+        min_confidence=options.min_confidence,
+        time_budget=options.time_budget_ms / 1000,
+    )
+
+
+SKILL = SkillType(options=MrcOptions, build=build_mrc_skill)

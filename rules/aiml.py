@@ -16,7 +16,7 @@ What is carried over:
 | `<think>`                              | its `<set>`s are kept, its text is dropped       |
 
 Other template elements (`<condition>`, `<person>`, `<uppercase>`, ...) keep their text content
-only. AIML files are trusted input (they are parsed with the standard library's XML parser).
+only. Elements inside a `<pattern>` (`<set>`, `<bot>`) are reported as problems. AIML files are trusted input (they are parsed with the standard library's XML parser).
 
     >>> text = '''<aiml version="2.0"><category><pattern>MY NAME IS *</pattern>
     ... <template>Nice to meet you, <star/>.</template></category></aiml>'''
@@ -83,6 +83,17 @@ def _category(
     parts = {_tag(child): child for child in category}
     if "pattern" not in parts or "template" not in parts:
         problems.append(RuleProblem(source, rid, "a category needs a <pattern> and a <template>"))
+        return None
+    inside = sorted({f"<{_tag(e)}>" for e in parts["pattern"].iter() if e is not parts["pattern"]})
+    if inside:
+        problems.append(
+            RuleProblem(
+                source,
+                rid,
+                f"<pattern> holds {', '.join(inside)}, which the importer does not support; "
+                "write the words out or remove the category",
+            )
+        )
         return None
     pattern, _stars, zero_stars, underscore = _pattern(parts["pattern"])
     if not pattern:

@@ -75,6 +75,19 @@ def test_zero_or_more_wildcards(engine: RuleEngine) -> None:
     assert answer(engine, "nice weather today") == "I cannot see the sky, but I hope it is nice."
 
 
+def test_unsupported_pattern_elements_are_reported_and_template_markup_keeps_its_text() -> None:
+    problems: list[RuleProblem] = []
+    text = (
+        "<aiml><category><pattern>WHAT IS YOUR <bot name='name'/></pattern><template>x</template></category>"
+        "<category><pattern>SHOUT *</pattern><template><uppercase><star/></uppercase>!</template></category></aiml>"
+    )
+    [spec] = read_aiml(text, "x.aiml", problems)
+    assert spec.responses == ("{star1}!",)
+    assert [(p.rule_id, p.message.split(",")[0]) for p in problems] == [
+        ("aiml.x.1", "<pattern> holds <bot>")
+    ]
+
+
 def test_broken_aiml_is_reported() -> None:
     problems: list[RuleProblem] = []
     assert read_aiml("<aiml><category><pattern>X</pattern>", "x.aiml", problems) == []

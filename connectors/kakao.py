@@ -154,7 +154,12 @@ def parse(request: KakaoRequest) -> Utterance:
         "client_extra": dict(request.action.clientExtra or {}),
         "kakao": {
             "bot": {"id": request.bot.id, "name": request.bot.name},
-            "intent": {"id": request.intent.id, "name": request.intent.name},
+            # `extra.knowledge` holds Kakao's own answers when its knowledge base (지식+) matched
+            "intent": {
+                "id": request.intent.id,
+                "name": request.intent.name,
+                "extra": request.intent.extra,
+            },
             "block": user_request.block.model_dump() if user_request.block else None,
             "detail_params": request.action.detailParams,
             "request_params": user_request.params,

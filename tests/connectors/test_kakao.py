@@ -54,7 +54,7 @@ class TestParse:
         meta = utterance.metadata
         assert meta["params"] == {} and meta["client_extra"] == {}
         assert meta["kakao"]["bot"] == {"id": "BOT1", "name": "고객센터봇"}
-        assert meta["kakao"]["intent"] == {"id": "BLK1", "name": "배송조회"}
+        assert meta["kakao"]["intent"] == {"id": "BLK1", "name": "배송조회", "extra": {}}
         assert meta["kakao"]["user_properties"] == {"plusfriendUserKey": "pf-123"}
 
     def test_a_pressed_quick_reply_brings_its_extra(self) -> None:
@@ -76,6 +76,13 @@ class TestParse:
         assert utterance.metadata["params"] == {"branch": "강남", "date": "내일"}
         assert utterance.metadata["kakao"]["detail_params"]["branch"]["origin"] == "강남점"
         assert utterance.metadata["kakao"]["contexts"][0]["name"] == "order"
+
+    def test_knowledge_plus_answers_are_passed_on(self) -> None:
+        body = sample_request()
+        knowledge = {"matchedKnowledges": [{"question": "영업시간?", "answer": "9시"}]}
+        body["intent"] = {"id": "K", "name": "지식+", "extra": {"knowledge": knowledge}}
+        utterance = kakao.parse(kakao.read_model(kakao.KakaoRequest, body))
+        assert utterance.metadata["kakao"]["intent"]["extra"]["knowledge"] == knowledge
 
     def test_unknown_keys_are_kept_and_optional_ones_may_be_absent(self) -> None:
         body = {"userRequest": {"utterance": "hi", "user": {"id": "x"}, "lang": "en"}, "new": 1}

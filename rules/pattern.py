@@ -266,8 +266,12 @@ def compile_pattern(pattern: str, analyzer: Analyzer = analyze) -> CompiledPatte
     nodes = parse_pattern(pattern)
     sequences: list[Sequence] = []
     for flat in _expand(nodes, pattern):
-        for variant in (flat, _solid(flat)):
-            sequence = _compile_sequence(variant, pattern, analyzer)
+        spaced = _compile_sequence(flat, pattern, analyzer)
+        solid = _compile_sequence(_solid(flat), pattern, analyzer)
+        for sequence in (spaced, solid):
+            # A solid reading that loses or changes letters is a misreading (날씨안좋아 -> 날씨 좋).
+            if sequence is solid and "".join(solid.literals) != "".join(spaced.literals):
+                continue
             if sequence not in sequences:
                 sequences.append(sequence)
     # A capture that only some expansions have cannot be relied on in a response.

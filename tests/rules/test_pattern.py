@@ -40,6 +40,10 @@ def test_korean_phrases_also_compile_written_solid() -> None:
         ("배고프",),
     ]
     assert len(compile_pattern("심심 해").sequences) == 1  # same reading: no duplicate
+    # Written solid, 날씨안좋아 loses its 안: a misreading, so it is not kept.
+    assert [seq.literals for seq in compile_pattern("날씨 안 좋아").sequences] == [
+        ("날씨", "안", "좋")
+    ]
 
 
 def test_nested_choices() -> None:

@@ -19,14 +19,17 @@ queries in that locale; entries without one by every query.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from faq_index.encoders import Encoder, Kind
 from faq_index.entry import FaqEntry
-from faq_index.errors import DuplicateEntryError, UnknownEntryError
+from faq_index.errors import CalibrationError, DuplicateEntryError, UnknownEntryError
 from faq_index.fusion import FusionModel
 from faq_index.index import Row, SimilarityIndex
 from faq_index.tokenize import Tokenizer
@@ -35,6 +38,8 @@ from faq_index.training import fit_fusion, self_examples
 __all__ = ["Decision", "FaqHit", "FaqIndex", "entry_rows"]
 
 DecisionKind = Literal["answer", "suggest", "decline"]
+#: Changes when fitting changes, so that cached models fitted by older code are not reused.
+_MODEL_VERSION = "fusion-2"
 
 
 #: Fields of an entry in the index, and how the dense encoder reads each.
@@ -182,11 +187,37 @@ class FaqIndex:
             return Decision("answer", hits)
         return Decision("suggest", hits[:suggestions])
 
-    def calibrate(self, *, seed: int = 13, max_examples: int = 2000) -> FusionModel:
+    def calibrate(
+        self, *, seed: int = 13, max_examples: int = 2000, cache_dir: Path | None = None
+    ) -> FusionModel:
         """Fit fusion and calibration on the entries themselves (no labelled queries) and use
         the result. Needs alternatives or answers to hide questions behind; see
-        `faq_index.training`."""
+        `faq_index.training`. With `cache_dir`, a model fitted before on exactly these texts,
+        signals and encoder is loaded instead of fitted again (a restart costs nothing)."""
+        path = None
+        if cache_dir is not None:
+            path = Path(cache_dir) / f"fusion-{self.fingerprint(seed, max_examples)}.json"
+            if path.is_file():
+                with contextlib.suppress(CalibrationError):
+                    model = FusionModel.load(path)
+                    self.index.fusion = model
+                    return model
         examples = self_examples(self.index, seed=seed, max_examples=max_examples)
         model = fit_fusion(self.index, examples, name=f"self:{len(self)} entries")
         self.index.fusion = model
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".tmp")
+            model.save(temporary)
+            temporary.replace(path)
         return model
+
+    def fingerprint(self, *extra: object) -> str:
+        """A hash of everything a self-fitted fusion model depends on."""
+        digest = hashlib.sha256(_MODEL_VERSION.encode())
+        encoder = self.index.encoder.name if self.index.encoder is not None else "-"
+        digest.update(repr((encoder, self.index.signal_names, self.index.fields, extra)).encode())
+        for key in self.index.ids():
+            for row in self.index.texts(key):
+                digest.update(f"\x00{key}\x01{row.field}\x02{row.text}".encode())
+        return digest.hexdigest()[:32]

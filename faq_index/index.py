@@ -175,9 +175,9 @@ class SimilarityIndex:
         field_pos = {f: i for i, f in enumerate(self.fields)}
         built: dict[str, Bm25Signal | CharSignal | DenseSignal | AnnDenseSignal] = {}
         if "bm25" in self.signal_names:
-            for row in rows:
-                if row.text not in self._tokens:
-                    self._tokens[row.text] = self.tokenizer.tokens(row.text)
+            new = list(dict.fromkeys(r.text for r in rows if r.text not in self._tokens))
+            for text, tokens in zip(new, self.tokenizer.tokens_many(new), strict=True):
+                self._tokens[text] = tokens
             built["bm25"] = Bm25Signal.build(rows, self.tokenizer, self._tokens)
         if "char" in self.signal_names:
             built["char"] = CharSignal.build(rows)

@@ -149,15 +149,29 @@ class Tokenizer:
         return self._words(text)
 
     def tokens_many(self, texts: Iterable[str]) -> list[list[str]]:
-        return [self.tokens(t) for t in texts]
+        """Terms of many texts; Korean ones go to Kiwi in one batch (several times faster)."""
+        items = list(texts)
+        out: list[list[str]] = [[] for _ in items]
+        korean = [i for i, t in enumerate(items) if self.morphemes and has_hangul(t)]
+        for i, t in enumerate(items):
+            if not (self.morphemes and has_hangul(t)):
+                out[i] = self._words(t)
+        if korean:
+            analysed = _get_kiwi().tokenize([items[i] for i in korean])
+            for i, tokens in zip(korean, analysed, strict=True):
+                out[i] = self._keep(tokens)
+        return out
 
     def _words(self, text: str) -> list[str]:
         words = (_strip_suffix(w) for w in _WORD.findall(text.lower()))
         return [w for w in words if w not in _EN_STOP]
 
     def _korean(self, text: str) -> list[str]:
+        return self._keep(_get_kiwi().tokenize(text))
+
+    def _keep(self, tokens: Iterable[Any]) -> list[str]:
         out: list[str] = []
-        for token in _get_kiwi().tokenize(text):
+        for token in tokens:
             tag = str(token.tag).split("-")[0]
             if tag.startswith(_KEEP_TAGS):
                 form = str(token.form).lower()

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from faq_index.errors import CalibrationError
 from faq_index.fusion import FusionModel
@@ -144,6 +143,8 @@ def fit_fusion(
             f"cannot calibrate on {len(labels)} examples that are all "
             f"{'right' if labels and labels[0] else 'wrong'}; give examples of both kinds"
         )
+    from sklearn.linear_model import LogisticRegression  # only when fitting: a slow import
+
     x = np.vstack(rows)
     mean = x.mean(axis=0)
     scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)

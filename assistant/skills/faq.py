@@ -12,8 +12,9 @@ For each turn it searches the entries of the turn's locale and proposes:
 Thresholds default to the bot's policy (`policy.thresholds.<skill name>` or
 `default_threshold`, and `clarify_threshold`); set `answer_threshold` / `suggest_threshold` to
 override them for this skill. Building the index (tokenizing, embedding, fitting the calibrator)
-happens when the bot is loaded; embeddings are cached on disk, so a restart embeds only changed
-texts. Searches run in a worker thread.
+happens when the bot is loaded; embeddings and the self-fitted fusion model are cached on disk
+(`cache_dir`, default $ASSISTANT_CACHE_DIR or ~/.cache/kakao-style-assistant), so a restart
+embeds only changed texts and refits only when the FAQ changed. Searches run in a worker thread.
 
     skills:
       - type: faq
@@ -167,16 +168,17 @@ def entry_reply(entry: FaqEntry, confidence: float) -> Reply:
     return Reply(parts=tuple(parts), route=f"faq:{entry.id}", confidence=confidence)
 
 
-def _encoder(options: FaqOptions, bot: Bot) -> Encoder | None:
+def _cache_dir(options: FaqOptions, bot: Bot) -> Path:
+    if options.cache_dir is not None:
+        return bot.path(options.cache_dir)
+    env = os.environ.get("ASSISTANT_CACHE_DIR")
+    return Path(env) if env else DEFAULT_CACHE
+
+
+def _encoder(options: FaqOptions, cache: Path) -> Encoder | None:
     if options.encoder == "none":
         return None
-    encoder = make_encoder(options.encoder)
-    if options.cache_dir is not None:
-        directory = bot.path(options.cache_dir)
-    else:
-        env = os.environ.get("ASSISTANT_CACHE_DIR")
-        directory = Path(env) if env else DEFAULT_CACHE
-    return CachedEncoder(encoder, EmbeddingCache(directory / "embeddings"))
+    return CachedEncoder(make_encoder(options.encoder), EmbeddingCache(cache / "embeddings"))
 
 
 def build_faq_skill(options: FaqOptions, spec: SkillSpec, bot: Bot) -> FaqSkill:
@@ -194,10 +196,11 @@ def build_faq_skill(options: FaqOptions, spec: SkillSpec, bot: Bot) -> FaqSkill:
     )
     try:
         entries = load_entries([bot.path(p) for p in options.entries], options.format)
-        faq = FaqIndex(entries, encoder=_encoder(options, bot))
+        cache = _cache_dir(options, bot)
+        faq = FaqIndex(entries, encoder=_encoder(options, cache))
         if options.calibration == "self":
             try:
-                faq.calibrate()
+                faq.calibrate(cache_dir=cache / "fusion")
             except CalibrationError as e:  # too few entries to learn from
                 logger.warning("faq.calibration_skipped", extra={"skill": spec.name, "why": str(e)})
         elif options.calibration != "default":

@@ -23,6 +23,8 @@ from faq_index.entry import FaqEntry
 from faq_index.errors import EntryImportError, Problem
 from faq_index.formats._rows import Row, entries_from_rows, entry_to_row
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
+
 __all__ = ["format_yaml", "parse_yaml"]
 
 
@@ -38,8 +40,8 @@ def _entry_nodes(root: yaml.Node | None) -> list[yaml.Node] | None:
 
 def parse_yaml(text: str, source: str = "<yaml>") -> list[FaqEntry]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_LOADER)
+        data: Any = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

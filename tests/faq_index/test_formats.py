@@ -110,8 +110,8 @@ def test_yaml_reports_line_of_bad_item() -> None:
 
 def test_yaml_syntax_error_has_a_line() -> None:
     with pytest.raises(EntryImportError) as info:
-        parse_entries("entries:\n  - id: a\n    alternatives: [왜요?]\n", "yaml")
-    assert info.value.problems[0].line == 3
+        parse_entries('entries:\n  - id: a\n    question: "unclosed\n', "yaml")
+    assert info.value.problems[0].line == 4  # where the parser gave up
 
 
 def test_ids_must_be_unique_across_files(tmp_path: Path, entries: list[FaqEntry]) -> None:

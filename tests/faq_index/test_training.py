@@ -47,3 +47,22 @@ def test_fit_fusion_refuses_examples_of_one_kind() -> None:
     built = index()
     with pytest.raises(CalibrationError, match="both kinds"):
         fit_fusion(built, [Example("영업시간", "hours")])
+
+
+def test_self_fitted_model_is_cached_by_content(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from faq_index.entry import FaqEntry
+    from faq_index.faq import FaqIndex
+
+    entries = [
+        FaqEntry(id=k, question=texts[0], alternatives=tuple(texts[1:]), answer=f"{k} 답변")
+        for k, texts in TOPICS.items()
+    ]
+    first = FaqIndex(entries, encoder=HashingEncoder())
+    fitted = first.calibrate(cache_dir=tmp_path)
+    [saved] = tmp_path.glob("fusion-*.json")
+    again = FaqIndex(entries, encoder=HashingEncoder())
+    assert again.calibrate(cache_dir=tmp_path).to_dict() == fitted.to_dict()
+    changed = FaqIndex([*entries[:-1]], encoder=HashingEncoder())
+    changed.calibrate(cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("fusion-*.json"))) == 2
+    assert saved.is_file()

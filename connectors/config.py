@@ -5,6 +5,7 @@
 | `ASSISTANT_KAKAO_SECRETS` | (none) | `BOTID=secret,...`; `*=secret` for every bot. Requests of such a bot must carry the secret |
 | `ASSISTANT_KAKAO_SECRET_HEADER` | `X-Skill-Secret` | the header Open Builder is configured to send the secret in |
 | `ASSISTANT_KAKAO_TIME_BUDGET` | `3.5` | seconds a turn may take before a request with `callbackUrl` is answered `useCallback` |
+| `ASSISTANT_KAKAO_CALLBACK_HOSTS` | `kakao.com,kakaoenterprise.com` | hosts (and their subdomains) a `callbackUrl` may point to; `*` for any. Others are not called: the turn is answered directly |
 | `ASSISTANT_RASA_CALLBACK_URL` | (none) | where the Rasa callback channel POSTs bot messages; the channel is off without it |
 | `ASSISTANT_SOCKETIO_CORS` | (same origin) | origins allowed to open socket.io connections: `*` or a comma-separated list |
 | `ASSISTANT_WEBHOOK_RETRY_BASE` | `1.0` | seconds before the first retry of a webhook delivery; doubled each time |
@@ -13,6 +14,10 @@
     >>> config = ConnectorConfig.from_env({"ASSISTANT_KAKAO_SECRETS": "BOT1=s3cret"})
     >>> config.kakao_secret("BOT1"), config.kakao_secret("BOT2")
     ('s3cret', None)
+    >>> config.kakao_callback_allowed("https://bot-api.kakao.com/v1/callback/abc")
+    True
+    >>> config.kakao_callback_allowed("http://10.0.0.1/internal")
+    False
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,8 @@ class ConnectorConfig:
     #: Kakao keeps a callback URL valid for one minute from its request.
     kakao_callback_validity_s: float = 60.0
     kakao_wait_text: str = "답변을 준비하고 있어요. 잠시만 기다려 주세요."
+    #: A request could name any URL as its callback: only these hosts are POSTed to.
+    kakao_callback_hosts: tuple[str, ...] = ("kakao.com", "kakaoenterprise.com")
     rasa_callback_url: str | None = None
     socketio_cors: str | list[str] | None = None
     webhook_retry_base_s: float = 1.0
@@ -41,6 +49,17 @@ class ConnectorConfig:
     def kakao_secret(self, bot_id: str) -> str | None:
         """The secret a request of `bot_id` must carry, or None when none is configured."""
         return self.kakao_secrets.get(bot_id) or self.kakao_secrets.get("*")
+
+    def kakao_callback_allowed(self, url: str) -> bool:
+        """True when `url` is http(s) on one of `kakao_callback_hosts` or their subdomains."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            return False
+        return any(
+            allowed == "*" or host == allowed or host.endswith("." + allowed)
+            for allowed in self.kakao_callback_hosts
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ConnectorConfig:
@@ -56,8 +75,10 @@ class ConnectorConfig:
             cors = "*"
         elif cors_env:
             cors = [o.strip() for o in cors_env.split(",") if o.strip()]
+        hosts = env.get("ASSISTANT_KAKAO_CALLBACK_HOSTS", "kakao.com,kakaoenterprise.com")
         return cls(
             kakao_secrets=secrets,
+            kakao_callback_hosts=tuple(h.strip().lower() for h in hosts.split(",") if h.strip()),
             kakao_secret_header=env.get("ASSISTANT_KAKAO_SECRET_HEADER", "X-Skill-Secret"),
             kakao_time_budget_s=float(env.get("ASSISTANT_KAKAO_TIME_BUDGET", 3.5)),
             rasa_callback_url=env.get("ASSISTANT_RASA_CALLBACK_URL") or None,

@@ -65,7 +65,7 @@ class Hub:
         """The webhook dispatcher, sending in the background from its first use on."""
         if self._webhooks is None:
             # The session store's engine: webhooks live in the same database (migration 0002).
-            engine = self.assistant.store._engine_or_fail()
+            engine = self.assistant.store.engine
             self._webhooks = WebhookDispatcher(
                 store=WebhookStore(engine),
                 client=self.client,

@@ -58,6 +58,10 @@ async def answer(hub: Hub, payload: Any, headers: Mapping[str, str]) -> dict[str
     utterance = kakao.parse(request)
     hub.validate(utterance)
     callback_url = request.userRequest.callbackUrl
+    if callback_url is not None and not hub.config.kakao_callback_allowed(callback_url):
+        # Anyone can put any URL here: never POST to hosts that are not Kakao's (or configured).
+        log.warning("connector.kakao.callback_refused", extra={"callback": callback_url[:200]})
+        callback_url = None
     turn = hub.spawn(_respond(hub, utterance), name=f"kakao-turn-{utterance.session_id}")
     if callback_url is None:
         return await turn

@@ -9,8 +9,8 @@
 | `GET /webhooks/rest/`, `POST /webhooks/rest/webhook` | Rasa REST |
 | `GET /webhooks/callback/`, `POST /webhooks/callback/webhook` | Rasa callback |
 | `/socket.io` | Rasa socket.io (python-socketio) |
-| `POST/GET /connectors/webhooks`, `DELETE /connectors/webhooks/{id}`, `GET .../{id}/deliveries` | outbound webhooks: register, list, remove, inspect |
-| `POST /connectors/webhooks/messages` | a turn whose reply goes to the webhooks only |
+| `POST/GET /connectors/webhooks`, `DELETE /connectors/webhooks/{id}`, `GET .../{id}/deliveries` | outbound webhooks: register, list, remove, inspect (admin API key) |
+| `POST /connectors/webhooks/messages` | a turn whose reply goes to the webhooks only (chat key when keys are required) |
 | `GET /chat` | the web chat page (over socket.io) |
 
 A payload with a missing or wrong field is answered 400 naming the field, in the server's error
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -86,6 +86,22 @@ async def _guard(
     except Exception:
         log.exception(f"connector.{channel}.turn_failed")
         return error(500, "internal_error", "body", "could not be answered; try again later")
+
+
+async def _requires(request: Request, scope: str) -> None:
+    """Check the server's API keys (`assistant.api.auth`) when the app has them; an `AuthError`
+    becomes the server's 401/403 answer."""
+    auth = getattr(request.app.state, "auth", None)
+    if auth is not None:
+        await auth.check(request.headers.get("authorization"), scope)
+
+
+async def requires_admin(request: Request) -> None:
+    await _requires(request, "admin")
+
+
+async def requires_chat(request: Request) -> None:
+    await _requires(request, "chat")
 
 
 # --- webhook registration API -----------------------------------------------------------------
@@ -218,7 +234,9 @@ def _router(hub: Hub) -> APIRouter:
 
     # --- outbound webhooks -------------------------------------------------------------------
 
-    @router.post("/connectors/webhooks", status_code=201, tags=["webhooks"])
+    admin = [Depends(requires_admin)]
+
+    @router.post("/connectors/webhooks", status_code=201, tags=["webhooks"], dependencies=admin)
     async def register_webhook(request: Request) -> Response:
         """Register a URL for the replies of a channel, a session, or (neither given) all.
 
@@ -233,19 +251,23 @@ def _router(hub: Hub) -> APIRouter:
 
         return await _guard("webhooks", request, handle, {})
 
-    @router.get("/connectors/webhooks", tags=["webhooks"])
+    @router.get("/connectors/webhooks", tags=["webhooks"], dependencies=admin)
     async def list_webhooks() -> list[dict[str, Any]]:
         """The registered webhooks (without their secrets)."""
         return [h.public() for h in await hub.webhooks.store.webhooks()]
 
-    @router.delete("/connectors/webhooks/{webhook_id}", status_code=204, tags=["webhooks"])
+    @router.delete(
+        "/connectors/webhooks/{webhook_id}", status_code=204, tags=["webhooks"], dependencies=admin
+    )
     async def remove_webhook(webhook_id: str) -> Response:
         """Forget a webhook and what it still had to deliver."""
         if await hub.webhooks.store.remove(webhook_id):
             return Response(status_code=204)
         return error(404, "not_found", "webhook_id", f"no webhook {webhook_id!r}")
 
-    @router.get("/connectors/webhooks/{webhook_id}/deliveries", tags=["webhooks"])
+    @router.get(
+        "/connectors/webhooks/{webhook_id}/deliveries", tags=["webhooks"], dependencies=admin
+    )
     async def webhook_deliveries(webhook_id: str, status: str | None = None) -> Response:
         """A webhook's deliveries: `pending` ones are still being retried."""
         if await hub.webhooks.store.get(webhook_id) is None:
@@ -253,7 +275,12 @@ def _router(hub: Hub) -> APIRouter:
         found = await hub.webhooks.store.deliveries(webhook_id, status=status)
         return JSONResponse([d.public() for d in found])
 
-    @router.post("/connectors/webhooks/messages", status_code=202, tags=["webhooks"])
+    @router.post(
+        "/connectors/webhooks/messages",
+        status_code=202,
+        tags=["webhooks"],
+        dependencies=[Depends(requires_chat)],
+    )
     async def webhook_message(request: Request) -> Response:
         """A user message whose reply is delivered to the matching webhooks only."""
 

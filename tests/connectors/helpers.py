@@ -174,6 +174,10 @@ class Receiver:
 
 # --- a real server --------------------------------------------------------------------------
 
+#: The admin API key of the servers that `serving` starts.
+ADMIN_KEY = "connectors-test-admin-key"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -194,7 +198,7 @@ def serving(tmp_path: Path, skills: Callable[[], Sequence[Any]] = demo_skills) -
     async def main() -> None:
         assistant = await make_assistant(tmp_path, skills())
         try:
-            app = create_app(Settings(), assistant=assistant)
+            app = create_app(Settings(admin_api_key=ADMIN_KEY), assistant=assistant)
             config = uvicorn.Config(
                 app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
             )

@@ -23,6 +23,7 @@ from .helpers import Receiver, make_assistant
 from .test_kakao import sample_request
 
 SKILL = "/connectors/kakao/skill"
+LOCAL = ("127.0.0.1",)  # the receiver stands in for Kakao's callback host
 
 
 @pytest.fixture
@@ -166,7 +167,9 @@ async def test_the_shared_secret_is_checked_per_bot(assistant: Assistant) -> Non
 async def test_a_slow_turn_answers_use_callback_and_posts_the_response_once(
     assistant: Assistant, receiver: Receiver
 ) -> None:
-    config = ConnectorConfig(kakao_time_budget_s=0.2, kakao_wait_text="잠시만 기다려 주세요")
+    config = ConnectorConfig(
+        kakao_time_budget_s=0.2, kakao_wait_text="잠시만 기다려 주세요", kakao_callback_hosts=LOCAL
+    )
     client, hub = await client_for(assistant, config)
     async with client:
         started = time.monotonic()
@@ -192,7 +195,7 @@ async def test_the_callback_is_retried_on_server_errors(
     assistant: Assistant, receiver: Receiver
 ) -> None:
     receiver.statuses = [503]
-    config = ConnectorConfig(kakao_time_budget_s=0.1)
+    config = ConnectorConfig(kakao_time_budget_s=0.1, kakao_callback_hosts=LOCAL)
     client, hub = await client_for(assistant, config)
     async with client:
         r = await client.post(SKILL, json=ask("느리게", callbackUrl=receiver.url))
@@ -207,10 +210,23 @@ async def test_the_callback_is_retried_on_server_errors(
 async def test_a_fast_turn_with_callback_url_is_answered_directly(
     assistant: Assistant, receiver: Receiver
 ) -> None:
-    client, hub = await client_for(assistant, ConnectorConfig(kakao_time_budget_s=3.0))
+    config = ConnectorConfig(kakao_time_budget_s=3.0, kakao_callback_hosts=LOCAL)
+    client, hub = await client_for(assistant, config)
     async with client:
         r = await client.post(SKILL, json=ask("영업시간", callbackUrl=receiver.url))
         await hub.drain()
     await hub.aclose()
     assert "template" in r.json() and "useCallback" not in r.json()
+    assert receiver.received == []
+
+
+async def test_a_callback_url_off_kakaos_hosts_is_never_called(
+    assistant: Assistant, receiver: Receiver
+) -> None:
+    client, hub = await client_for(assistant, ConnectorConfig(kakao_time_budget_s=0.1))
+    async with client:
+        r = await client.post(SKILL, json=ask("느리게", callbackUrl=receiver.url))
+        await hub.drain()
+    await hub.aclose()
+    assert r.json()["template"]["outputs"] == [{"simpleText": {"text": "천천히 찾은 답이에요."}}]
     assert receiver.received == []

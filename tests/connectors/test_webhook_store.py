@@ -20,7 +20,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         url = request.getfixturevalue("postgres_url")
     sql = SqlStore(url)
     await sql.open()  # migrations, 0002 included
-    yield WebhookStore(sql._engine_or_fail())
+    yield WebhookStore(sql.engine)
     await sql.close()
 
 

@@ -29,7 +29,7 @@ from connectors.webhooks import (
     verify_signature,
 )
 
-from .helpers import Receiver, make_assistant, served
+from .helpers import ADMIN, Receiver, make_assistant, served
 
 FAST = ConnectorConfig(webhook_retry_base_s=0.05, webhook_retry_max_s=0.2, webhook_poll_s=0.2)
 
@@ -132,6 +132,31 @@ class TestRegistration:
         assert r.json()["error"]["fields"][0]["field"] == field
 
 
+async def test_managing_webhooks_needs_an_admin_key_on_the_server(tmp_path: Path) -> None:
+    from assistant.server import create_app
+    from assistant.settings import Settings
+
+    assistant = await make_assistant(tmp_path)
+    app = create_app(Settings(admin_api_key="admin-key-for-tests"), assistant=assistant)
+    body = {"url": "https://crm.example.org/in"}
+    async with client(app) as c:
+        anonymous = await c.post("/connectors/webhooks", json=body)
+        listing = await c.get("/connectors/webhooks")
+        wrong = await c.post(
+            "/connectors/webhooks", json=body, headers={"Authorization": "Bearer nope"}
+        )
+        admin = await c.post(
+            "/connectors/webhooks",
+            json=body,
+            headers={"Authorization": "Bearer admin-key-for-tests"},
+        )
+    await app.state.connectors.aclose()
+    await assistant.close()
+    assert anonymous.status_code == listing.status_code == wrong.status_code == 401
+    assert anonymous.json()["error"]["fields"][0]["field"] == "Authorization"
+    assert admin.status_code == 201
+
+
 class TestDelivery:
     async def test_replies_of_the_channel_are_posted_signed(
         self, assistant: Assistant, receiver: Receiver
@@ -200,7 +225,7 @@ class TestDelivery:
         monkeypatch.setenv("ASSISTANT_WEBHOOK_RETRY_BASE", "0.05")
         monkeypatch.setenv("ASSISTANT_WEBHOOK_RETRY_MAX", "0.2")
         receiver.statuses = [503] * 1000  # the target is down during the first run
-        async with served(tmp_path) as base, httpx.AsyncClient(base_url=base) as c:
+        async with served(tmp_path) as base, httpx.AsyncClient(base_url=base, headers=ADMIN) as c:
             hook = (await c.post("/connectors/webhooks", json={"url": receiver.url})).json()
             await c.post("/webhooks/rest/webhook", json={"sender": "u3", "message": "영업시간"})
             await receiver.wait_for(2)
@@ -208,10 +233,10 @@ class TestDelivery:
         assert [d["status"] for d in pending] == [PENDING]
         down = len(receiver.received)
 
-        receiver.statuses = []  # up again; a new server process on the same database
+        receiver.statuses = []  # up again; a new server (and hub) on the same database
         async with served(tmp_path) as base:
             posted = (await receiver.wait_for(down + 1))[-1]
-            async with httpx.AsyncClient(base_url=base) as c:
+            async with httpx.AsyncClient(base_url=base, headers=ADMIN) as c:
                 deliveries = f"/connectors/webhooks/{hook['id']}/deliveries"
                 (delivered,) = await eventually(
                     lambda: _json(c.get(deliveries, params={"status": DELIVERED}))
@@ -239,7 +264,7 @@ async def test_a_delivery_cut_short_by_a_stop_is_due_again_at_once(assistant: As
         raise AssertionError("unreachable")
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(hang)) as http:
-        store = WebhookStore(assistant.store._engine_or_fail())
+        store = WebhookStore(assistant.store.engine)
         dispatcher = WebhookDispatcher(store=store, client=http, timeout_s=60)
         dispatcher.start()
         hook = await store.register(url="http://127.0.0.1:9/hook")

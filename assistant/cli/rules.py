@@ -3,6 +3,7 @@
     assistant rules check DIR_OR_FILE...                 every problem, exit 1 if any
     assistant rules match --rules DIR [--bundled ko]     stdin lines -> one JSON line each
     assistant rules convert FILE.aiml [-o FILE.yaml]     AIML categories as a YAML rule file
+    assistant rules explain PATTERN [TEXT...]           how a pattern reads, and what it matches
 
 `match` prints `{"rule_id": ..., "response": ..., "captures": {...}}` for each input line, or
 `null` when no rule matches (blank lines give `null` too, so output lines pair with input lines).
@@ -19,7 +20,17 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from rules import RuleLoadError, RuleProblem, bundled_paths, load_rules
+from rules import (
+    PatternError,
+    RuleEngine,
+    RuleLoadError,
+    RuleProblem,
+    RuleSpec,
+    analyze,
+    bundled_paths,
+    load_rules,
+    normalize,
+)
 from rules.aiml import read_aiml
 from rules.loader import compile_specs, read_specs
 
@@ -101,3 +112,45 @@ def convert(
     else:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {len(rules)} rules to {output}")
+
+
+@app.command()
+def explain(
+    pattern: Annotated[str, typer.Argument(help="A pattern, as written in a rule file.")],
+    texts: Annotated[list[str] | None, typer.Argument(help="Utterances to try it on.")] = None,
+) -> None:
+    """Show the token sequences a pattern compiles to, and whether it matches each text.
+
+    Korean text is read by morphemes, and a short phrase can read differently from what it
+    looks like (봄 alone reads as 보 + ㅁ): check a new pattern here before relying on it.
+    """
+    from rules.pattern import compile_pattern
+
+    try:
+        compiled = compile_pattern(pattern)
+    except PatternError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(code=1) from e
+    if compiled.regex is not None:
+        typer.echo(f"regex {compiled.regex.pattern!r} (case-insensitive)")
+    for sequence in compiled.sequences:
+        shown = [
+            str(value)
+            if kind == 0
+            else ("{" + str(value) + "}" if kind == 2 else "*" if value else "[*]")
+            for kind, value in sequence.elements
+        ]
+        typer.echo(" ".join(shown))
+    if texts:
+        engine = RuleEngine.from_specs(
+            [RuleSpec(id="explain", patterns=(pattern,), responses=("ok",))]
+        )
+        for text in texts:
+            keys = " ".join(t.key for t in analyze(normalize(text)))
+            found = engine.match(text)
+            verdict = (
+                "no match"
+                if found is None
+                else f"match {json.dumps(found.captures, ensure_ascii=False)}"
+            )
+            typer.echo(f"{text!r} -> [{keys}]: {verdict}")

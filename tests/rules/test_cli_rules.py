@@ -80,6 +80,19 @@ def test_match_refuses_missing_rules() -> None:
     assert "--bundled" in result.output
 
 
+def test_explain_shows_the_readings_and_tries_texts() -> None:
+    result = runner.invoke(
+        app, ["rules", "explain", "[*] 심심해 [*]", "아 진짜 심심하네", "배고파"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "[*] 심심 [*]"
+    assert lines[1] == "'아 진짜 심심하네' -> [아 진짜 심심]: match {}"
+    assert lines[2] == "'배고파' -> [배고프]: no match"
+    bad = runner.invoke(app, ["rules", "explain", "(a|b"])
+    assert bad.exit_code == 1 and "unbalanced '('" in bad.output
+
+
 def test_convert_aiml_to_yaml_that_loads_back(tmp_path: Path) -> None:
     out = tmp_path / "sample.yaml"
     result = runner.invoke(app, ["rules", "convert", str(SAMPLE), "-o", str(out)])

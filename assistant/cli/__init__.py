@@ -33,10 +33,12 @@ app = typer.Typer(
 # --- sub-commands ------------------------------------------------------------------------------
 # (each package's commands: app.add_typer(<module>.app, name="<name>"))
 from assistant.cli import eval as eval_cli  # noqa: E402  (after app, which it extends)
+from assistant.cli import importing as importing_cli  # noqa: E402
 from assistant.cli import keys as keys_cli  # noqa: E402
 from assistant.cli import rules as rules_cli  # noqa: E402
 
 app.add_typer(eval_cli.app, name="eval")
+app.add_typer(importing_cli.app, name="import")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(keys_cli.app, name="keys")
 

@@ -33,6 +33,7 @@ from assistant.mrc.lexical_weights import WEIGHTS
 from assistant.mrc.question import QuestionType, classify
 from assistant.mrc.reader import Answer, Passage
 from assistant.mrc.sentences import split_sentences
+from faq_index.tokenize import has_hangul
 
 __all__ = ["LexicalReader", "candidate_features"]
 
@@ -75,6 +76,7 @@ class _Question:
     bigrams: frozenset[str]
     head: str
     unit: str
+    english: bool
 
     def holds(self, form: str) -> bool:
         """Whether a morpheme of the text is one of the question's words, or part of one (Kiwi
@@ -119,7 +121,13 @@ def _question(text: str) -> _Question:
         if t.tag in ("NNG", "NNP", "SL") and t.form not in _QUESTION_WORDS and len(t.form) > 1
     ]
     return _Question(
-        text, classify(text), content, _bigrams(text), nouns[-1] if nouns else "", unit
+        text,
+        classify(text),
+        content,
+        _bigrams(text),
+        nouns[-1] if nouns else "",
+        unit,
+        not has_hangul(text),
     )
 
 
@@ -204,6 +212,28 @@ def _quoted(tokens: Sequence[Token], text: str, lo: int, hi: int) -> Iterator[_S
             yield _Span(first, last + 1, quoted=True)
 
 
+_EN_ROLES = {"by": "subj", "of": "gen", "and": "conj", "or": "conj"}
+_EN_PLACES = word_set("in at on from into to during since until for with near under inside")
+_EN_VERBS = word_set("is was are were has had have does did will can")
+
+
+def _english_role(tokens: Sequence[Token], span: _Span, lo: int, hi: int) -> str:
+    """The role a Korean particle would mark after the phrase, read from English word order:
+    `by Kim` is the agent (이/가), `in Daejeon` an adverbial (에/에서), `of X` a genitive,
+    `X was ...` the subject, `... opened X` the object."""
+    before = tokens[span.start - 1].form if span.start > lo else ""
+    if before in _EN_ROLES:
+        return _EN_ROLES[before]
+    if before in _EN_PLACES:
+        return "adv"
+    following = tokens[span.end].form if span.end < hi else ""
+    if following in _EN_VERBS or (span.end < hi and tokens[span.end].tag == "VV"):
+        return "subj"
+    if span.start > lo and tokens[span.start - 1].tag in ("VV", "NNG"):
+        return "obj"
+    return "punct" if following in (".", ",", ";") else "other"
+
+
 def _particle(tokens: Sequence[Token], index: int) -> str:
     if index < 0 or index >= len(tokens):
         return "none"
@@ -235,6 +265,8 @@ def candidate_features(
     )
     kind = _candidate_type(inside, span.quoted)
     after = _particle(tokens, span.end) if span.end < hi else "none"
+    if question.english:
+        after = _english_role(tokens, span, lo, hi)
     before = _particle(tokens, span.start - 1) if span.start > lo else "none"
     outside = [m for m in matched if m < span.start or m >= span.end]
     if outside:

@@ -230,3 +230,19 @@ async def test_a_callback_url_off_kakaos_hosts_is_never_called(
     await hub.aclose()
     assert r.json()["template"]["outputs"] == [{"simpleText": {"text": "천천히 찾은 답이에요."}}]
     assert receiver.received == []
+
+
+async def test_a_turn_that_fails_after_use_callback_still_answers_the_user(
+    assistant: Assistant, receiver: Receiver
+) -> None:
+    config = ConnectorConfig(kakao_time_budget_s=0.1, kakao_callback_hosts=LOCAL)
+    client, hub = await client_for(assistant, config)
+    async with client:
+        r = await client.post(SKILL, json=ask("느리게", callbackUrl=receiver.url))
+        assert r.json()["useCallback"] is True
+        await assistant.store.close()  # the turn cannot be saved when the skill is done
+        (posted,) = await receiver.wait_for(1)
+        await hub.drain()
+    await hub.aclose()
+    (output,) = posted.json()["template"]["outputs"]
+    assert output["simpleText"]["text"].startswith("죄송해요")

@@ -2,9 +2,10 @@
 
 Clients written for Rasa talk to this assistant unchanged. A REST or callback message
 `{"sender", "message", "metadata"?}` becomes an `Utterance`; a `Reply` becomes Rasa bot messages
-(`render_rest`: `{"recipient_id", "text"?, "image"?, "buttons"?, "custom"?}`) or the socket.io
+(`render_rest`: `{"recipient_id", "text"?, "image"?, "buttons"?, "attachment"?, "custom"?}`) or the socket.io
 `bot_uttered` events that the `rasa-webchat` widget shows (`render_socketio`: `{"text"}`,
-`{"text", "quick_replies"}`, `{"attachment": {"type": "image", ...}}`).
+`{"text", "quick_replies"}`, `{"attachment": {"type": "image", ...}}`, cards as a generic
+template). `rasa-webchat` reads an event by its exact set of keys, so each event has only those.
 
     >>> message = read_model(RestMessage, {"sender": "u1", "message": "안녕"})
     >>> parse(message).session_id
@@ -119,13 +120,12 @@ def render_rest(reply: Reply, recipient_id: str) -> list[dict[str, Any]]:
             else:
                 say(part.title, buttons=buttons)
         elif isinstance(part, CardPart):
+            # text and buttons for text-only clients, the card as Rasa's generic template
             text, buttons = _card_text(part)
-            extra: dict[str, Any] = {"custom": {"type": "card", **part.model_dump(mode="json")}}
+            extra: dict[str, Any] = {"attachment": generic_template([part])}
             if buttons:
                 extra["buttons"] = buttons
             say(text, **extra)
-            if part.image_url:
-                say("", image=part.image_url)
         elif isinstance(part, ImagePart):
             say(part.alt_text, image=part.url)
         elif isinstance(part, DirectivePart):
@@ -137,11 +137,8 @@ def render_rest(reply: Reply, recipient_id: str) -> list[dict[str, Any]]:
 
 
 def render_socketio(reply: Reply) -> list[dict[str, Any]]:
-    """`bot_uttered` payloads as the `rasa-webchat` widget reads them.
-
-    Cards carry their text and message buttons as quick replies, so any widget can show them,
-    and the whole card under `card`, for a page that draws cards (like `/chat`).
-    """
+    """`bot_uttered` payloads as the `rasa-webchat` widget reads them: neighbouring cards form
+    one generic template (a carousel)."""
     events: list[dict[str, Any]] = []
     has_text = any(isinstance(p, TextPart) for p in reply.parts)
     for part in reply.parts:
@@ -161,19 +158,39 @@ def render_socketio(reply: Reply) -> list[dict[str, Any]]:
             else:
                 events.append({"text": part.title, "quick_replies": quick})
         elif isinstance(part, CardPart):
-            text, buttons = _card_text(part)
-            event: dict[str, Any] = {"text": text, "card": part.model_dump(mode="json")}
-            if buttons:
-                event["quick_replies"] = [
-                    {"content_type": "text", "title": b["title"], "payload": b["payload"]}
-                    for b in buttons
-                ]
-            events.append(event)
+            last = events[-1] if events else None
+            if last is not None and last.get("attachment", {}).get("type") == "template":
+                last["attachment"]["payload"]["elements"].append(_element(part))  # a carousel
+            else:
+                events.append({"attachment": generic_template([part])})
         elif isinstance(part, ImagePart):
-            events.append({"attachment": {"type": "image", "payload": {"src": part.url}}})
+            image = {"type": "image", "payload": {"src": part.url, "title": part.alt_text}}
+            events.append({"attachment": image})
         elif isinstance(part, DirectivePart | HandoffPart) and part.fallback_text():
             events.append({"text": part.fallback_text()})
     return events
+
+
+def generic_template(cards: list[CardPart]) -> dict[str, Any]:
+    """Cards as Rasa's (and Messenger's) generic template, which `rasa-webchat` shows as a
+    carousel: `{"type": "template", "payload": {"template_type": "generic", "elements"}}`."""
+    return {
+        "type": "template",
+        "payload": {"template_type": "generic", "elements": [_element(c) for c in cards]},
+    }
+
+
+def _element(card: CardPart) -> dict[str, Any]:
+    element: dict[str, Any] = {"title": card.title, "subtitle": card.description}
+    if card.image_url:
+        element["image_url"] = card.image_url
+    element["buttons"] = [
+        {"type": "web_url", "title": b.label, "url": b.url}
+        if b.url
+        else {"type": "postback", "title": b.label, "payload": b.text or b.label}
+        for b in card.buttons
+    ]
+    return element
 
 
 def _card_text(part: CardPart) -> tuple[str, list[dict[str, str]]]:
@@ -189,6 +206,7 @@ __all__ = [
     "SOCKET_FIELDS",
     "RestMessage",
     "UserUttered",
+    "generic_template",
     "parse",
     "parse_socket",
     "read_model",

@@ -1,5 +1,5 @@
 // The web chat page: the Rasa socket.io protocol (session_request / session_confirm /
-// user_uttered / bot_uttered), showing text, quick replies, cards and images.
+// user_uttered / bot_uttered), showing text, quick replies, cards (generic templates) and images.
 (function () {
   "use strict";
   var log = document.getElementById("log");
@@ -98,22 +98,34 @@
     status.textContent = "ready";
     document.body.setAttribute("data-session", sessionId);
   });
+  function showElement(element) {
+    showCard({
+      title: element.title,
+      description: element.subtitle,
+      image_url: element.image_url,
+      buttons: (element.buttons || []).map(function (b) {
+        return b.type === "web_url" ? { label: b.title, url: b.url } : { label: b.title, text: b.payload };
+      })
+    });
+  }
+
   socket.on("bot_uttered", function (message) {
-    if (message.card) {
-      showCard(message.card);
-    } else if (message.attachment && message.attachment.type === "image") {
+    var attachment = message.attachment;
+    if (attachment && attachment.type === "template" && attachment.payload.template_type === "generic") {
+      attachment.payload.elements.forEach(showElement);
+    } else if (attachment && attachment.type === "image") {
       var li = document.createElement("li");
       li.className = "msg bot image";
       var img = document.createElement("img");
-      img.src = message.attachment.payload.src;
-      img.alt = "";
+      img.src = attachment.payload.src;
+      img.alt = attachment.payload.title || "";
       li.appendChild(img);
       add(li);
     } else if (message.text) {
       bubble("bot", message.text);
     }
     var options = message.quick_replies || message.buttons;
-    if (options && options.length && !message.card) { showQuickReplies(options); }
+    if (options && options.length) { showQuickReplies(options); }
   });
   socket.on("error", function (problem) {
     bubble("error", (problem && problem.message) || "error");

@@ -138,6 +138,25 @@ class TestCallback:
         assert r.json()["error"]["fields"][0]["field"] == "ASSISTANT_RASA_CALLBACK_URL"
 
 
+CARD_TEMPLATE = {
+    "type": "template",
+    "payload": {
+        "template_type": "generic",
+        "elements": [
+            {
+                "title": "강남점",
+                "subtitle": "테헤란로 1",
+                "image_url": "https://img.example.org/g.png",
+                "buttons": [
+                    {"type": "web_url", "title": "지도", "url": "https://map.example.org"},
+                    {"type": "postback", "title": "전화", "payload": "전화"},
+                ],
+            }
+        ],
+    },
+}
+
+
 class TestRender:
     reply = Reply(
         parts=(
@@ -164,37 +183,35 @@ class TestRender:
         assert [m.get("text") for m in messages] == [
             "안내해 드릴게요.",
             "강남점\n테헤란로 1\n지도: https://map.example.org",
-            None,
             "더 궁금한 점?",
             "약도",
             "길 안내",
             "상담원을 연결할게요.",
         ]
         assert messages[1]["buttons"] == [{"title": "전화", "payload": "전화"}]
-        assert messages[1]["custom"]["type"] == "card"
-        assert messages[2]["image"] == "https://img.example.org/g.png"
-        assert messages[4]["image"] == "https://img.example.org/m.png"
-        assert messages[5]["custom"] == {
+        assert messages[1]["attachment"] == CARD_TEMPLATE
+        assert messages[3]["image"] == "https://img.example.org/m.png"
+        assert messages[4]["custom"] == {
             "type": "directive",
             "name": "navigation.set_destination",
             "payload": {"to": "강남점"},
         }
-        assert messages[6]["custom"] == {"type": "handoff", "reason": "asked"}
+        assert messages[5]["custom"] == {"type": "handoff", "reason": "asked"}
         assert all(m["recipient_id"] == "u1" for m in messages)
 
     def test_socketio_events(self) -> None:
         events = rasa.render_socketio(self.reply)
         assert events[0] == {"text": "안내해 드릴게요."}
-        assert events[1]["card"]["title"] == "강남점"
-        assert events[1]["quick_replies"] == [
-            {"content_type": "text", "title": "전화", "payload": "전화"}
-        ]
+        assert events[1] == {"attachment": CARD_TEMPLATE}
         assert events[2] == {
             "text": "더 궁금한 점?",
             "quick_replies": [{"content_type": "text", "title": "주차", "payload": "주차"}],
         }
         assert events[3] == {
-            "attachment": {"type": "image", "payload": {"src": "https://img.example.org/m.png"}}
+            "attachment": {
+                "type": "image",
+                "payload": {"src": "https://img.example.org/m.png", "title": "약도"},
+            }
         }
         assert events[4:] == [{"text": "길 안내"}, {"text": "상담원을 연결할게요."}]
 
@@ -202,3 +219,10 @@ class TestRender:
         reply = Reply(parts=(SpeechPart(text="네"),), route="r")
         assert rasa.render_rest(reply, "u") == [{"recipient_id": "u", "text": "네"}]
         assert rasa.render_socketio(reply) == [{"text": "네"}]
+
+    def test_neighbouring_cards_are_one_carousel_on_socketio(self) -> None:
+        reply = Reply(parts=(CardPart(title="A"), CardPart(title="B")), route="r")
+        (event,) = rasa.render_socketio(reply)
+        elements = event["attachment"]["payload"]["elements"]
+        assert [e["title"] for e in elements] == ["A", "B"]
+        assert len(rasa.render_rest(reply, "u")) == 2

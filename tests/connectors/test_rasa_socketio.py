@@ -70,7 +70,8 @@ async def test_a_conversation(talk: Conversation) -> None:
     }
     await talk.say({"message": "매장 어디 있어요?", "session_id": session_id})
     card = await talk.next("bot_uttered")
-    assert card["card"]["title"] == "강남점" and card["text"].startswith("강남점")
+    (element,) = card["attachment"]["payload"]["elements"]
+    assert element["title"] == "강남점" and element["subtitle"] == "서울 강남구 테헤란로 1"
 
 
 async def test_the_session_id_sent_is_kept(talk: Conversation) -> None:

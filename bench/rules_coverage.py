@@ -19,7 +19,7 @@ import random
 import time
 from pathlib import Path
 
-from assistant.skills.smalltalk import SmalltalkSkill
+from assistant.skills.smalltalk import SmalltalkSkill, is_question
 from rules import bundled_paths, load_rules
 
 
@@ -48,7 +48,7 @@ def main() -> None:
         if match is None:
             continue
         any_match += 1
-        confidence = skill.confidence_of(match)
+        confidence = skill.confidence_of(match, question=is_question(question))
         if confidence >= args.min_confidence:
             answered.append((question, match.rule_id, match.response, confidence))
     elapsed = time.perf_counter() - started

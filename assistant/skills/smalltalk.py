@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +38,14 @@ from assistant.skills import SkillType
 from assistant.types import Candidate, ContextUpdate, NamedContext, Reply, TextPart
 from rules import RuleEngine, RuleLoadError, RuleMatch, bundled_paths, load_rules
 
-__all__ = ["SKILL", "SmalltalkOptions", "SmalltalkSkill", "build_smalltalk_skill", "turn_facts"]
+__all__ = [
+    "SKILL",
+    "SmalltalkOptions",
+    "SmalltalkSkill",
+    "build_smalltalk_skill",
+    "is_question",
+    "turn_facts",
+]
 
 ROUTE = "smalltalk"
 
@@ -57,6 +65,9 @@ class SmalltalkOptions(BaseModel):
     max_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
     min_confidence: float = Field(default=0.35, ge=0.0, le=1.0)
     follow_up_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
+    question_penalty: float = Field(
+        default=0.15, ge=0.0, le=1.0, description="taken off partial matches of questions"
+    )
     seed: int | None = Field(
         default=None, description="seed for picking random responses (tests, demos)"
     )
@@ -68,6 +79,18 @@ class SmalltalkOptions(BaseModel):
         if self.bundled == [] and not self.rules:
             raise ValueError("no rules: list bundled rule sets, rule files, or both")
         return self
+
+
+_QUESTION = re.compile(r"(\?|까|니|냐|나요|가요|어떡해|어떻게 해|어떡하지|하지|되지)[\s.!~]*$")
+
+
+def is_question(text: str) -> bool:
+    """Whether the utterance asks something: a question mark or a Korean question ending.
+
+    >>> is_question("썸남한테 뭐라고 카톡하지"), is_question("헤어졌어"), is_question("why?")
+    (True, False, True)
+    """
+    return _QUESTION.search(text.strip()) is not None
 
 
 def turn_facts(turn: TurnInput) -> dict[str, Any]:
@@ -103,6 +126,7 @@ class SmalltalkSkill:
         max_confidence: float = 0.9,
         min_confidence: float = 0.35,
         follow_up_confidence: float = 0.9,
+        question_penalty: float = 0.15,
     ) -> None:
         self.name = name
         self.engine = engine
@@ -110,6 +134,7 @@ class SmalltalkSkill:
         self.max_confidence = max_confidence
         self.min_confidence = min_confidence
         self.follow_up_confidence = follow_up_confidence
+        self.question_penalty = question_penalty
 
     @property
     def next_context(self) -> str:
@@ -129,23 +154,28 @@ class SmalltalkSkill:
         )
         if match is None or not match.response:
             return []
-        return [self.candidate(match)]
+        return [self.candidate(match, question=is_question(turn.text))]
 
-    def confidence_of(self, match: RuleMatch) -> float:
+    def confidence_of(self, match: RuleMatch, *, question: bool = False) -> float:
         """Exact > follow-up > wildcard; a wildcard match by the share of literal words.
 
         The square root is lenient with a few extra words ("아 진짜 심심해 죽겠다" covers a
-        quarter of its tokens literally and gets half of the range).
+        quarter of its tokens literally and gets half of the range). A question that a rule
+        covers only in part loses `question_penalty`: "썸남한테 뭐라고 카톡하지?" asks for
+        more than the 썸 rule's cheering says, and FAQ or MRC may know the answer.
         """
         if match.exact:
             return self.exact_confidence
         if match.follow_up:
             return self.follow_up_confidence
         span = self.max_confidence - self.min_confidence
-        return round(self.min_confidence + span * math.sqrt(match.coverage), 4)
+        confidence = self.min_confidence + span * math.sqrt(match.coverage)
+        if question and match.coverage < 1.0:
+            confidence = max(0.0, confidence - self.question_penalty)
+        return round(confidence, 4)
 
-    def candidate(self, match: RuleMatch) -> Candidate:
-        confidence = self.confidence_of(match)
+    def candidate(self, match: RuleMatch, *, question: bool = False) -> Candidate:
+        confidence = self.confidence_of(match, question=question)
         activate: tuple[NamedContext, ...] = ()
         if match.expects_follow_up:
             activate = (
@@ -199,6 +229,7 @@ def build_smalltalk_skill(options: SmalltalkOptions, spec: SkillSpec, bot: Bot) 
         max_confidence=options.max_confidence,
         min_confidence=options.min_confidence,
         follow_up_confidence=options.follow_up_confidence,
+        question_penalty=options.question_penalty,
     )
 
 

@@ -114,6 +114,15 @@ async def test_confidence_falls_with_wildcard_share(skill: SmalltalkSkill) -> No
     assert 0.35 < chatty.confidence < full.confidence
 
 
+async def test_questions_covered_in_part_lose_confidence(skill: SmalltalkSkill) -> None:
+    statement = await one(skill, turn("썸 타는 중이야"))
+    question = await one(skill, turn("썸 타는 중인데 먼저 연락해도 될까?"))
+    assert statement.details["rule_id"] == question.details["rule_id"] == "love.some"
+    assert question.confidence < statement.confidence
+    fully = await one(skill, turn("너 누구야?"))  # the question is all the rule's words
+    assert fully.confidence == 0.9
+
+
 async def test_nothing_to_say_gives_no_candidate(skill: SmalltalkSkill) -> None:
     assert await skill.propose(turn("엔진오일 교체 주기가 어떻게 되나요")) == []
 

@@ -214,7 +214,8 @@ def render(
         elif isinstance(part, QuickRepliesPart):
             if part.title:
                 blocks.append(_Block(part.title))
-            quick.extend(part.options)
+            # Kakao refuses a quick reply without a label: such an option is left out
+            quick.extend(o for o in part.options if o.label.strip() and o.message.strip())
         elif isinstance(part, CardPart):
             card, overflow = _card(part, limits)
             blocks.append(card)
@@ -303,11 +304,12 @@ def _fit(blocks: list[_Block], limits: KakaoLimits) -> list[dict[str, Any]]:
 
 
 def _card(part: CardPart, limits: KakaoLimits) -> tuple[_Block, list[QuickReply]]:
-    buttons = [_button(b, limits) for b in part.buttons[: limits.card_buttons]]
+    usable = [b for b in part.buttons if b.label.strip()]  # Kakao refuses unlabelled buttons
+    buttons = [_button(b, limits) for b in usable[: limits.card_buttons]]
     # Buttons past Kakao's three per card are offered as quick replies when they send a message.
     overflow = [
         QuickReply(label=b.label, text=b.text or b.label, payload=b.payload)
-        for b in part.buttons[limits.card_buttons :]
+        for b in usable[limits.card_buttons :]
         if b.url is None
     ]
     body: dict[str, Any] = {

@@ -242,6 +242,13 @@ class TestLimits:
             {"name": "long", "lifeSpan": 100, "ttl": 86400, "params": {"n": "3"}}
         ]
 
+    def test_unlabelled_quick_replies_and_buttons_are_left_out(self) -> None:
+        card = CardPart(title="카드", buttons=(Button(label=" "), Button(label="예")))
+        options = (QuickReply(label=""), QuickReply(label="아니요"))
+        rendered = kakao.render(reply(card, QuickRepliesPart(options=options)))
+        assert [b["label"] for b in outputs(rendered)[0]["textCard"]["buttons"]] == ["예"]
+        assert [q["label"] for q in rendered["template"]["quickReplies"]] == ["아니요"]
+
     def test_forgotten_contexts_are_deleted_with_lifespan_zero(self) -> None:
         rendered = kakao.render(reply(TextPart(text="네")), forget=["order"])
         assert rendered["context"]["values"] == [{"name": "order", "lifeSpan": 0, "params": {}}]

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import socketio  # type: ignore[import-untyped]  # python-socketio ships no type hints
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
@@ -154,8 +155,6 @@ def mount_connectors(
     app.include_router(_router(hub))
     sio = build_socketio(hub)
     app.state.socketio = sio
-    import socketio  # type: ignore[import-untyped]  # python-socketio ships no type hints
-
     app.mount("/socket.io", socketio.ASGIApp(sio, socketio_path="socket.io"))
     app.mount("/chat/static", StaticFiles(directory=WEB), name="chat-static")
     inner = app.router.lifespan_context

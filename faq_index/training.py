@@ -5,7 +5,10 @@ it, the system should decline), plus ids or texts to hide while it is scored. Hi
 examples out of the index itself, with no labelled queries at all (`self_examples`):
 
 - each alternative question, hidden, is a query for its own id (leave-one-out);
-- an id's only question, hidden, is a query found through its other fields (the answer);
+- an id's only question, hidden, is a query found through its other fields (the answer),
+  and the same question with about 40% of its words left out is a query for its id (a crude
+  paraphrase: without it an FAQ with no alternatives would teach only the hard, hidden case,
+  and its calibrator would doubt every real paraphrase);
 - a question with its whole id hidden is a query that nothing answers (simulated out-of-scope).
 
 `fit_fusion` first fits the ranking weights (non-negative weights of the z-score columns found
@@ -74,14 +77,28 @@ def self_examples(
         if len(texts) > 1:
             for text in texts:
                 in_scope.append(Example(text, key, exclude_texts=((key, text),)))
-        elif others:
-            in_scope.append(Example(texts[0], key, exclude_texts=((key, texts[0]),), rank=False))
+        else:
+            if others:
+                hidden = ((key, texts[0]),)
+                in_scope.append(Example(texts[0], key, exclude_texts=hidden, rank=False))
+            partial_question = _drop_words(texts[0], rng)
+            if partial_question:
+                in_scope.append(Example(partial_question, key))
     rng.shuffle(in_scope)
     in_scope = in_scope[:max_examples]
     rng.shuffle(sources)
     n_oos = min(len(sources), int(len(in_scope) * out_of_scope))
     oos = [Example(text, None, exclude_keys=(key,)) for key, text in sources[:n_oos]]
     return in_scope + oos
+
+
+def _drop_words(text: str, rng: random.Random, share: float = 0.4) -> str | None:
+    """The text with about `share` of its words left out (None when too short to tell)."""
+    words = text.split()
+    if len(words) < 3:
+        return None
+    drop = set(rng.sample(range(len(words)), max(1, round(len(words) * share))))
+    return " ".join(w for i, w in enumerate(words) if i not in drop)
 
 
 def _features(index: SimilarityIndex, example: Example) -> QueryFeatures:

@@ -226,3 +226,16 @@ class TestRender:
         elements = event["attachment"]["payload"]["elements"]
         assert [e["title"] for e in elements] == ["A", "B"]
         assert len(rasa.render_rest(reply, "u")) == 2
+
+
+def test_every_socketio_event_has_a_shape_rasa_webchat_reads() -> None:
+    # rasa-webchat picks a renderer by an event's exact keys; any other shape is dropped
+    shapes = {
+        frozenset({"text"}),
+        frozenset({"text", "quick_replies"}),
+        frozenset({"attachment"}),
+    }
+    for event in rasa.render_socketio(TestRender.reply):
+        assert frozenset(event) in shapes, event
+        if "attachment" in event:
+            assert event["attachment"]["type"] in ("image", "template")

@@ -18,14 +18,16 @@ def test_version() -> None:
 
 def test_chat_shows_each_reply_with_route_and_confidence(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'chat.db'}"
+    (tmp_path / "bot.yaml").write_text("name: small\nskills: [{type: smalltalk}]\n")
     result = runner.invoke(
         app,
-        ["chat", "--database-url", url, "--session", "term-1"],
-        input="배터리 보증이 궁금해요\n\n   \nhello there\n/quit\nnot read\n",
+        ["chat", "--bot", str(tmp_path), "--database-url", url, "--session", "term-1"],
+        input="안녕하세요\n\n   \nxyzzy plugh\n/quit\nnot read\n",
     )
     assert result.exit_code == 0, result.output
     assert result.output.count("you>") == 2
-    assert result.output.count("route=") == 2
+    assert "route=smalltalk confidence=0.9" in result.output
+    assert "route=fallback confidence=0.00" in result.output
     assert "not read" not in result.output
 
 

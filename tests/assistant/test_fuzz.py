@@ -19,20 +19,22 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
 
-from .test_server_process import serving  # noqa: E402
+from .test_server_process import light_bot, serving  # noqa: E402
 
 EXAMPLES = int(os.environ.get("ASSISTANT_FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    database = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
+    folder = tmp_path_factory.mktemp("fuzz")
+    database = folder / "fuzz.db"
+    bot = light_bot(folder / "bot", skills="[{type: smalltalk}]")  # Kiwi meets the fuzzer
     env = {
         "ASSISTANT_RATE_PER_SESSION": "1000000",
         "ASSISTANT_RATE_PER_CLIENT": "1000000",
         "ASSISTANT_ADMIN_API_KEY": "fuzz-admin-key",
     }
-    with serving(f"sqlite:///{database}", env=env) as base:
+    with serving(f"sqlite:///{database}", "--bot", bot, env=env) as base:
         yield base
 
 

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,10 +29,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(database_url: str, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def serving(
+    database_url: str, *extra: str, env: dict[str, str] | None = None, ready_s: float = 180
+) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "ASSISTANT_DATABASE_URL": database_url, **(env or {})}
     env.pop("ASSISTANT_BOT", None)
+    output = tempfile.TemporaryFile()  # noqa: SIM115  (closed in the finally below)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -45,24 +49,23 @@ def serving(database_url: str, *extra: str, env: dict[str, str] | None = None) -
             *extra,
         ],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=output,  # a file, not a pipe: a full pipe would stall the server
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ready_s
         while True:
             if proc.poll() is not None:
-                raise AssertionError(
-                    f"server exited: {proc.stdout.read().decode() if proc.stdout else ''}"
-                )
+                output.seek(0)
+                raise AssertionError(f"server exited: {output.read().decode(errors='replace')}")
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError("server did not become ready within 60 s")
+                raise AssertionError(f"server did not become ready within {ready_s} s")
             time.sleep(0.2)
         yield base
     finally:
@@ -72,8 +75,14 @@ def serving(database_url: str, *extra: str, env: dict[str, str] | None = None) -
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        output.close()
+
+
+def light_bot(directory: Path, skills: str = "[]") -> str:
+    """A bot that starts in a moment, for tests about the server rather than the demo's skills."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "bot.yaml").write_text(f"name: light\nskills: {skills}\n", encoding="utf-8")
+    return str(directory)
 
 
 def readme_curl_body() -> dict[str, object]:
@@ -132,7 +141,7 @@ def test_a_wrong_bot_is_refused_before_serving(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("locks", ["postgres", "redis"])
 def test_two_servers_on_one_postgresql_share_a_session(
-    locks: str, postgres_url: str, request: pytest.FixtureRequest
+    locks: str, postgres_url: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     env = (
         {}

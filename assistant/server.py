@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant import __version__, logs, metrics
 from assistant.api.auth import Auth, AuthError, requires
 from assistant.api.errors import ErrorBody, ErrorResponse, FieldProblem, error_response
-from assistant.api.faq_admin import faq_admin_router
+from assistant.api.faq_admin import faq_admin_router, faq_of_assistant
+from assistant.api.faq_sync import FaqSync
 from assistant.api.middleware import (
     BodyLimit,
     ClientRateLimit,
@@ -38,9 +39,11 @@ from assistant.api.middleware import (
 from assistant.dialogue import Assistant
 from assistant.errors import InputError
 from assistant.settings import Settings
+from assistant.store.content import ContentStore, ContentWatcher
 from assistant.store.keys import ApiKeyStore
 from assistant.types import DeviceContext, ReplyPart, Utterance
 from connectors.routes import mount_connectors
+from faq_index.faq import FaqIndex
 
 log = logging.getLogger("assistant.server")
 
@@ -127,10 +130,23 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         )
 
     @asynccontextmanager
+    async def shared_content(app: FastAPI, assistant_: Assistant) -> AsyncIterator[None]:
+        """FAQ changes through the admin API go through the store and reach every process."""
+        content = ContentStore(assistant_.store.engine)
+        watcher = ContentWatcher(content, interval=settings.content_poll_s)
+        app.state.faq_sync = await FaqSync.attach(assistant_, content, watcher)
+        watcher.start()
+        try:
+            yield
+        finally:
+            await watcher.stop()
+
+    @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if assistant is not None:
             attach(app, assistant)
-            yield
+            async with shared_content(app, assistant):
+                yield
             return
         owned = await Assistant.create(
             bot_dir=settings.bot_dir,
@@ -140,7 +156,8 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         attach(app, owned)
         log.info("server.started", extra={"bot": owned.bot.config.name})
         try:
-            yield
+            async with shared_content(app, owned):
+                yield
         finally:
             await owned.close()
 
@@ -295,7 +312,11 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         }
         return JSONResponse(body, status_code=200 if store_ok else 503)
 
-    app.include_router(faq_admin_router(), tags=["admin"])
+    def shared_faq(request: Request, skill: str) -> FaqIndex | None:
+        sync: FaqSync | None = getattr(request.app.state, "faq_sync", None)
+        return sync.resolve(request, skill) if sync else faq_of_assistant(request, skill)
+
+    app.include_router(faq_admin_router(shared_faq), tags=["admin"])
     mount_connectors(app)  # chat channels, socket.io and /chat (connectors/routes.py)
     return app
 

@@ -11,6 +11,7 @@
 | `ASSISTANT_CORS_ORIGINS` | (none) | comma-separated origins allowed to call the API from a browser |
 | `ASSISTANT_REQUIRE_API_KEY` | `0` | `1`: `/v1/chat` and `/v1/sessions` need a key with the chat scope |
 | `ASSISTANT_ADMIN_API_KEY` | (none) | a key for the admin endpoints, besides stored admin keys |
+| `ASSISTANT_CONTENT_POLL` | `2` | seconds between checks for FAQ changes made by other processes |
 | `ASSISTANT_SESSION_LOCKS` | `postgres` on PostgreSQL, else `local` | `local`, `postgres` or a `redis://` URL |
 """
 
@@ -34,6 +35,7 @@ class Settings:
     rate_per_client: int = 6000
     cors_origins: tuple[str, ...] = ()
     require_api_key: bool = False
+    content_poll_s: float = 2.0
     admin_api_key: str | None = field(default=None, repr=False)  # a secret: never printed
 
     @classmethod
@@ -53,6 +55,7 @@ class Settings:
         values["rate_per_client"] = int(env("ASSISTANT_RATE_PER_CLIENT", "6000"))
         origins = env("ASSISTANT_CORS_ORIGINS", "")
         values["cors_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+        values["content_poll_s"] = float(env("ASSISTANT_CONTENT_POLL", "2"))
         values["require_api_key"] = env("ASSISTANT_REQUIRE_API_KEY", "0") == "1"
         values["admin_api_key"] = env("ASSISTANT_ADMIN_API_KEY") or None
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -82,8 +82,8 @@ def self_examples(
                 hidden = ((key, texts[0]),)
                 in_scope.append(Example(texts[0], key, exclude_texts=hidden, rank=False))
             partial_question = _drop_words(texts[0], rng)
-            if partial_question:
-                in_scope.append(Example(partial_question, key))
+            if partial_question:  # calibration only: as a ranking lesson it overrates questions
+                in_scope.append(Example(partial_question, key, rank=False))
     rng.shuffle(in_scope)
     in_scope = in_scope[:max_examples]
     rng.shuffle(sources)

@@ -11,6 +11,7 @@ process's figures are summed at scrape time.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -69,6 +70,27 @@ def record_turn(*, channel: str, route: str, outcome: str, seconds: float, hando
 
 def record_skill(skill: str, status: str, seconds: float) -> None:
     SKILL_SECONDS.labels(skill, status).observe(seconds)
+
+
+def index_size(skill: object) -> int | None:
+    """Entries in a skill's index: its own length, or that of its FAQ, rule engine or passages."""
+    for candidate in (
+        skill,
+        *(getattr(skill, a, None) for a in ("faq", "engine", "index", "passages")),
+    ):
+        if candidate is not None and hasattr(candidate, "__len__"):
+            try:
+                return len(candidate)
+            except TypeError:
+                continue
+    return None
+
+
+def record_index_sizes(skills: Iterable[tuple[str, object]]) -> None:
+    for name, skill in skills:
+        size = index_size(skill)
+        if size is not None:
+            INDEX_SIZE.labels(name).set(size)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -289,8 +289,11 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         return Response(status_code=204) if deleted else _no_session(session_id)
 
     @app.get("/metrics", tags=["health"], response_class=Response)
-    async def metrics_endpoint() -> Response:
+    async def metrics_endpoint(request: Request) -> Response:
         """Prometheus metrics."""
+        assistant_ = getattr(request.app.state, "assistant", None)
+        if assistant_ is not None:
+            metrics.record_index_sizes((spec.name, skill) for spec, skill in assistant_.skills)
         body, content_type = metrics.exposition()
         return Response(content=body, media_type=content_type)
 

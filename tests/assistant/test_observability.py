@@ -180,3 +180,16 @@ async def test_cors_allows_only_the_configured_origins(assistant: Assistant) -> 
         bad = await c.options("/v1/chat", headers={"Origin": "https://evil.example", **preflight})
     assert ok.headers["access-control-allow-origin"] == "https://shop.example"
     assert "access-control-allow-origin" not in bad.headers
+
+
+def test_index_sizes_come_from_the_skills_indexes() -> None:
+    from assistant.metrics import index_size
+
+    class Faq:
+        faq = (1, 2, 3)
+
+    class Rules:
+        def __len__(self) -> int:
+            return 7
+
+    assert index_size(Faq()) == 3 and index_size(Rules()) == 7 and index_size(object()) is None

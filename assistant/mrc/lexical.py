@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from assistant.mrc.analysis import CONTENT_TAGS, Token, analyse, word_set
 from assistant.mrc.lexical_weights import WEIGHTS
@@ -77,6 +78,7 @@ class _Question:
     head: str
     unit: str
     english: bool
+    tail: str  # the noun the question ends on, "" when it ends on a verb
 
     def holds(self, form: str) -> bool:
         """Whether a morpheme of the text is one of the question's words, or part of one (Kiwi
@@ -128,7 +130,23 @@ def _question(text: str) -> _Question:
         nouns[-1] if nouns else "",
         unit,
         not has_hangul(text),
+        _head(tokens),
     )
+
+
+def _head(tokens: Sequence[Token]) -> str:
+    """The noun the question ends on (…설립한 인물은? -> 인물; What year …? -> year); "" when
+    it ends on a verb (…얼마나 걸려?)."""
+    if tokens and tokens[0].tag == "FN" and tokens[0].form in ("what", "which"):
+        follow = tokens[1] if len(tokens) > 1 else None
+        return follow.form if follow is not None and follow.tag in ("NNG", "NNP") else ""
+    for t in reversed(tokens):
+        if t.tag in ("NNG", "NNP", "SL") and t.form not in _QUESTION_WORDS:
+            return t.form if len(t.form) > 1 else ""
+        if t.tag in ("VV", "VA", "NNG", "NNP", "SN", "XSV", "XSA"):
+            return ""
+        # particles, endings, copula, punctuation, 무엇/누구: keep looking left
+    return ""
 
 
 def _candidate_type(tokens: Sequence[Token], quoted: bool) -> str:
@@ -144,9 +162,10 @@ def _candidate_type(tokens: Sequence[Token], quoted: bool) -> str:
 def _base_type(tokens: Sequence[Token], quoted: bool) -> str:
     forms = {t.form for t in tokens}
     tags = {t.tag for t in tokens}
-    if "SN" in tags and (forms & _DATE_UNITS or forms & _MONTHS):
-        return "date"
-    if forms & _MONTHS:
+    dated = any(
+        a.tag == "SN" and b.form in _DATE_UNITS and b.start == a.end for a, b in pairwise(tokens)
+    )
+    if dated or forms & _MONTHS:
         return "date"
     if "SN" in tags or "NR" in tags:
         return "number"
@@ -214,6 +233,7 @@ def _quoted(tokens: Sequence[Token], text: str, lo: int, hi: int) -> Iterator[_S
 
 _EN_ROLES = {"by": "subj", "of": "gen", "and": "conj", "or": "conj"}
 _EN_PLACES = word_set("in at on from into to during since until for with near under inside")
+_EN_DETERMINERS = word_set("the a an my your its their his her our this that these those")
 _EN_VERBS = word_set("is was are were has had have does did will can")
 
 
@@ -221,7 +241,10 @@ def _english_role(tokens: Sequence[Token], span: _Span, lo: int, hi: int) -> str
     """The role a Korean particle would mark after the phrase, read from English word order:
     `by Kim` is the agent (이/가), `in Daejeon` an adverbial (에/에서), `of X` a genitive,
     `X was ...` the subject, `... opened X` the object."""
-    before = tokens[span.start - 1].form if span.start > lo else ""
+    back = span.start - 1
+    while back > lo and tokens[back].form in _EN_DETERMINERS:
+        back -= 1
+    before = tokens[back].form if back >= lo else ""
     if before in _EN_ROLES:
         return _EN_ROLES[before]
     if before in _EN_PLACES:
@@ -304,7 +327,14 @@ def candidate_features(
         "left": float(left),
         "right": float(right),
         "head.last": float(bool(question.head) and inside[-1].form == question.head),
-        "head.after": float(bool(question.head) and question.head in following),
+        # the last noun of a question ending on a verb (…설립되었나?) is its predicate, not the
+        # head noun the answer stands for (…설립한 인물은?): separate weights
+        ("head.after" if question.tail else "head.after.verbal"): float(
+            bool(question.head) and question.head in following
+        ),
+        "tail.last": float(bool(question.tail) and inside[-1].form == question.tail),
+        "tail.after": float(bool(question.tail) and question.tail in following),
+        "tail.none": float(not question.tail),
         "first": float(span.start == lo),
         "quoted": float(span.quoted),
         "unit": float(unit),
@@ -392,49 +422,48 @@ class LexicalReader:
         return _rank_sentences(_question(question), passage.text)
 
     def candidates(self, question: str, passages: Sequence[Passage]) -> list[Scored]:
-        """Every candidate span of the best sentences with its features."""
+        """Every candidate span of the best `sentences` sentences over all passages (ranked
+        together, so a passage that only brushes the question does not compete as an equal)."""
         parsed = _question(question)
+        sentences = [
+            (score, overlap, passage, s_start, s_end, lo, hi)
+            for passage in passages
+            for score, s_start, s_end, lo, hi, overlap in _rank_sentences(parsed, passage.text)
+            if overlap >= self.min_overlap  # the sentence speaks of what is asked
+        ]
+        sentences.sort(key=lambda s: -s[0])
         out: list[Scored] = []
-        for passage in passages:
-            ranked = _rank_sentences(parsed, passage.text)
-            if not ranked or ranked[0][5] < self.min_overlap:
-                continue  # the passage does not speak of what is asked
+        best = sentences[0][0] if sentences else 0.0
+        for rank, (score, _, passage, s_start, s_end, lo, hi) in enumerate(
+            sentences[: self.sentences]
+        ):
             tokens = analyse(passage.text)
-            best = ranked[0][0]
-            for rank, (score, s_start, s_end, lo, hi, overlap) in enumerate(
-                ranked[: self.sentences]
-            ):
-                if overlap < self.min_overlap:
-                    break
-                matched = [m for m in range(lo, hi) if parsed.holds(tokens[m].form)]
-                spans = {
-                    *_chunks(tokens, passage.text, lo, hi),
-                    *_quoted(tokens, passage.text, lo, hi),
-                }
-                for span in spans:
-                    if _repeats_question(parsed, tokens[span.start : span.end]):
-                        continue
-                    features = candidate_features(
-                        parsed,
-                        tokens,
-                        span,
-                        lo=lo,
-                        hi=hi,
-                        matched=matched,
-                        sentence_score=score,
-                        sentence_rank=rank,
-                        best_score=best,
+            matched = [m for m in range(lo, hi) if parsed.holds(tokens[m].form)]
+            spans = {*_chunks(tokens, passage.text, lo, hi), *_quoted(tokens, passage.text, lo, hi)}
+            for span in spans:
+                if _repeats_question(parsed, tokens[span.start : span.end]):
+                    continue
+                features = candidate_features(
+                    parsed,
+                    tokens,
+                    span,
+                    lo=lo,
+                    hi=hi,
+                    matched=matched,
+                    sentence_score=score,
+                    sentence_rank=rank,
+                    best_score=best,
+                )
+                out.append(
+                    Scored(
+                        passage,
+                        tokens[span.start].start,
+                        tokens[span.end - 1].end,
+                        s_start,
+                        s_end,
+                        features,
                     )
-                    out.append(
-                        Scored(
-                            passage,
-                            tokens[span.start].start,
-                            tokens[span.end - 1].end,
-                            s_start,
-                            s_end,
-                            features,
-                        )
-                    )
+                )
         return out
 
 

@@ -33,6 +33,7 @@ QUESTION_TYPES: tuple[QuestionType, ...] = (
 )
 
 _KO_WORDS: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
+    ("date", re.compile(r"얼마\s*동안|얼마나\s*(걸|오래)")),
     ("amount", re.compile(r"얼마|금액|가격|비용|요금")),
     ("date", re.compile(r"언제|며칠|몇\s*(년|월|일|세기|시|분|년대|주|요일)|무슨\s*요일")),
     ("number", re.compile(r"몇")),

@@ -8,7 +8,11 @@ answers it, the right move is to decline). Reported: accuracy@1 of the top entry
 counting declines as wrong (what `score_faq.py` computes from the predictions), MRR@10, decline
 precision and recall over the null queries, how often each decision was taken, and p50/p99 ms
 per query. The predictions file has one line per query: `text`, `predicted_id` (null when
-declined), `confidence` and `decision` (answer / suggest / decline).
+declined), `confidence` and `decision` (answer / suggest / decline). Each query searches the
+entries of its detected locale (and those without one), as the FAQ skill does.
+
+    assistant eval faq --entries assistant/demo_bot/faq/ko.yaml --entries assistant/demo_bot/faq/en.yaml \
+        --queries assistant/demo_bot/faq/eval_queries.jsonl
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ def faq(
 ) -> None:
     """Accuracy@1, MRR@10, decline precision/recall and latency of the FAQ answerer."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from assistant.normalize import detect_locale
     from faq_index.cache import CachedEncoder, EmbeddingCache
     from faq_index.encoders import make_encoder
     from faq_index.errors import FaqIndexError
@@ -94,7 +99,7 @@ def faq(
     times: list[float] = []
     for text, _expected in pairs:
         start = time.perf_counter()
-        hits = index.search(text, 10)
+        hits = index.search(text, 10, locale=detect_locale(text))
         times.append((time.perf_counter() - start) * 1000)
         ranked.append([h.entry.id for h in hits])
         confidence = hits[0].confidence if hits else 0.0

@@ -4,10 +4,11 @@
     assistant eval mrc --data squad.json [--mode reader|open] [--predictions out.json] [--json]
 
 Queries are JSON Lines `{"text": ..., "expected_id": ... | null}` (null: nothing in the FAQ
-answers it, the right move is to decline). Reported: accuracy@1 of the top entry, accuracy@1
-counting declines as wrong (what `score_faq.py` computes from the predictions), MRR@10, decline
-precision and recall over the null queries, how often each decision was taken, and p50/p99 ms
-per query. The predictions file has one line per query: `text`, `predicted_id` (null when
+answers it, the right move is to decline). Reported: accuracy@1 and MRR@10 of the ranking over
+the answerable queries; end-to-end accuracy over all queries, where the prediction is the top
+entry unless declined (null) and must equal `expected_id` (what `score_faq.py` computes from the
+predictions file); decline precision and recall over the null queries; how often each decision
+was taken; and p50/p99 ms per query. The predictions file has one line per query: `text`, `predicted_id` (null when
 declined), `confidence` and `decision` (answer / suggest / decline). Each query searches the
 entries of its detected locale (and those without one), as the FAQ skill does.
 
@@ -116,19 +117,23 @@ def faq(
             }
         )
     expected = [e for _, e in pairs]
+    answerable = [i for i, e in enumerate(expected) if e is not None]
     declined = [r["decision"] == "decline" for r in rows]
     null = [e is None for e in expected]
     true_declines = sum(d and n for d, n in zip(declined, null, strict=True))
     metrics: dict[str, Any] = {
         "queries": len(pairs),
+        "answerable": len(answerable),
         "entries": len(loaded),
-        "accuracy_at_1": accuracy_at_1(ranked, expected),
-        "accuracy_at_1_declines_wrong": (
+        "accuracy_at_1": accuracy_at_1(
+            [ranked[i] for i in answerable], [expected[i] for i in answerable]
+        ),
+        "mrr_at_10": mrr_at_k([ranked[i] for i in answerable], [expected[i] for i in answerable]),
+        "end_to_end_accuracy": (
             sum(r["predicted_id"] == e for r, e in zip(rows, expected, strict=True)) / len(pairs)
             if pairs
             else 0.0
         ),
-        "mrr_at_10": mrr_at_k(ranked, expected, 10),
         "decline_precision": true_declines / sum(declined) if any(declined) else None,
         "decline_recall": true_declines / sum(null) if any(null) else None,
         "decisions": {

@@ -44,7 +44,8 @@ def test_eval_faq_reports_metrics_and_writes_predictions(tmp_path: Path) -> None
             strict=True,
         )
     )
-    assert metrics["accuracy_at_1_declines_wrong"] == right / 5
+    assert metrics["end_to_end_accuracy"] == right / 5
+    assert metrics["answerable"] == 4
 
 
 def test_eval_faq_refuses_a_bad_entries_file(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant import __version__, logs, metrics
 from assistant.api.auth import Auth, AuthError, requires
@@ -37,7 +38,7 @@ from assistant.api.middleware import (
     rate_limited,
 )
 from assistant.dialogue import Assistant
-from assistant.errors import InputError
+from assistant.errors import InputError, StoreError
 from assistant.settings import Settings
 from assistant.store.content import ContentStore, ContentWatcher
 from assistant.store.keys import ApiKeyStore
@@ -200,6 +201,16 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     @app.exception_handler(AuthError)
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
         return cast(JSONResponse, exc.response())
+
+    @app.exception_handler(StoreError)
+    async def store_unavailable(_: Request, exc: StoreError) -> JSONResponse:
+        log.error("store.unavailable", extra={"error": str(exc)})
+        problem = FieldProblem(field="store", problem="unavailable; try again shortly")
+        return error_response(503, "unavailable", [problem], headers={"Retry-After": "2"})
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        return await store_unavailable(request, StoreError(str(exc)))
 
     @app.exception_handler(InputError)
     async def input_error(_: Request, exc: InputError) -> JSONResponse:

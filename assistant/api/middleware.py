@@ -7,6 +7,7 @@ refusal in `assistant_requests_refused_total`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import math
@@ -79,15 +80,18 @@ class BodyLimit:
 class RequestTimeout:
     """Answer 504 when the app has not started its response within `seconds`.
 
-    Once the response has started (a stream, say), the limit no longer applies.
+    Once the response has started (a stream, say), the limit no longer applies; socket.io's
+    long-polling requests, which wait for messages on purpose, are left alone.
     """
+
+    EXEMPT = ("/socket.io",)
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path", "").startswith(self.EXEMPT):
             await self.app(scope, receive, send)
             return
         started = False
@@ -95,9 +99,10 @@ class RequestTimeout:
 
         async def send_and_watch(message: Message) -> None:
             nonlocal started
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and not started:
                 started = True
-                deadline.reschedule(None)
+                with contextlib.suppress(RuntimeError):  # already expiring: too late to lift
+                    deadline.reschedule(None)
             await send(message)
 
         try:
@@ -116,7 +121,8 @@ class RequestTimeout:
 
 class RequestId:
     """Give every request a turn id (the client's `X-Request-ID` when sane) for the logs, and
-    echo it in the response's `X-Request-ID` header."""
+    echo it in the response's `X-Request-ID` header. An exception nothing else handled is logged
+    under that id and answered with a JSON 500 naming it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -129,8 +135,12 @@ class RequestId:
         request_id = given if 0 < len(given) <= 64 and given.isprintable() else logs.new_turn_id()
         token = logs.turn_id.set(request_id)
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
                 message["headers"] = headers
@@ -138,6 +148,15 @@ class RequestId:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Never an empty 500: log it under the request's id and say so in JSON.
+            log.exception("request.failed", extra={"path": scope.get("path")})
+            if started or scope["type"] != "http":
+                raise
+            problem = FieldProblem(
+                field="request", problem=f"failed inside the server; logged as {request_id}"
+            )
+            await error_response(500, "internal_error", [problem])(scope, receive, send_with_id)
         finally:
             logs.turn_id.reset(token)
 

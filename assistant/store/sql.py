@@ -137,7 +137,9 @@ class SqlStore:
         options: dict[str, Any] = {}
         if self.dialect == "postgresql":
             # a server may restart under us; each in-flight turn may hold a lock connection
-            options = {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 40}
+            # 30 connections at most per process: several processes share the server's
+            # max_connections (100 by default), each in-flight turn holds one for its lock.
+            options = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
         engine = create_async_engine(self.url, echo=self._echo, **options)
         if self.dialect == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

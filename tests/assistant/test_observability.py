@@ -193,3 +193,44 @@ def test_index_sizes_come_from_the_skills_indexes() -> None:
             return 7
 
     assert index_size(Faq()) == 3 and index_size(Rules()) == 7 and index_size(object()) is None
+
+
+async def test_an_unexpected_failure_is_a_json_500_naming_the_logged_id(tmp_path: Path) -> None:
+    a = await build(tmp_path, [KeywordSkill("faq", "충전", "충전 안내", 0.9)])
+    app = create_app(Settings(), assistant=a)
+
+    async def broken(*_: object, **__: object) -> None:
+        raise ZeroDivisionError("bug")
+
+    a.store.get_session = broken  # type: ignore[method-assign]
+    try:
+        async with client_for(app) as c:
+            r = await c.get("/v1/sessions/x", headers={"X-Request-ID": "req-500"})
+    finally:
+        await a.close()
+    assert r.status_code == 500 and r.headers["x-request-id"] == "req-500"
+    assert r.json()["error"] == {
+        "code": "internal_error",
+        "message": "request: failed inside the server; logged as req-500",
+        "fields": [{"field": "request", "problem": "failed inside the server; logged as req-500"}],
+    }
+
+
+async def test_a_store_that_is_down_is_a_503_to_retry(tmp_path: Path) -> None:
+    from assistant.errors import StoreError
+
+    a = await build(tmp_path, [KeywordSkill("faq", "충전", "충전 안내", 0.9)])
+
+    async def down(*_: object, **__: object) -> None:
+        raise StoreError("could not connect")
+
+    a.store.load_context = down  # type: ignore[method-assign]
+    try:
+        async with client_for(create_app(Settings(), assistant=a)) as c:
+            r = await c.post("/v1/chat", json={"session_id": "d", "text": "충전"})
+    finally:
+        await a.close()
+    assert r.status_code == 503 and r.headers["retry-after"] == "2"
+    assert r.json()["error"]["fields"] == [
+        {"field": "store", "problem": "unavailable; try again shortly"}
+    ]

@@ -30,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connectors.webhooks import DELIVERY_HEADER, verify_signature
 
+ADMIN_KEY = "outage-admin-key-0123456789"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -38,7 +40,12 @@ def free_port() -> int:
 
 
 def start_server(port: int, database: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ASSISTANT_DATABASE_URL": f"sqlite:///{database}", "OMP_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "ASSISTANT_DATABASE_URL": f"sqlite:///{database}",
+        "OMP_NUM_THREADS": "1",
+        "ASSISTANT_ADMIN_API_KEY": ADMIN_KEY,  # managing webhooks needs the admin scope
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "serve", "--port", str(port), "--log-level", "warning"],
         env=env,

@@ -69,6 +69,8 @@ class _Snapshot:
     rows: tuple[Row, ...]
     row_key: npt.NDArray[np.intp]
     row_field: npt.NDArray[np.intp]
+    #: per field: its rows grouped by id, where each id's group starts, and which id it is
+    segments: tuple[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]], ...]
     signals: dict[str, Bm25Signal | CharSignal | DenseSignal | AnnDenseSignal]
 
 
@@ -190,14 +192,17 @@ class SimilarityIndex:
                 query_encoder=getattr(self.encoder, "inner", self.encoder),
             )
             built["dense"] = AnnDenseSignal.build(dense) if self._use_ann(len(rows)) else dense
-        return _Snapshot(
-            keys,
-            position,
-            rows,
-            np.array([position[r.key] for r in rows], dtype=np.intp),
-            np.array([field_pos[r.field] for r in rows], dtype=np.intp),
-            built,
-        )
+        row_key = np.array([position[r.key] for r in rows], dtype=np.intp)
+        row_field = np.array([field_pos[r.field] for r in rows], dtype=np.intp)
+        segments = []
+        for f in range(len(self.fields)):
+            of_field = np.flatnonzero(row_field == f)  # rows are in id order already
+            owners_all = row_key[of_field]
+            starts = np.flatnonzero(np.r_[True, owners_all[1:] != owners_all[:-1]])
+            if of_field.size == 0:
+                starts = np.zeros(0, dtype=np.intp)
+            segments.append((of_field, starts.astype(np.intp), owners_all[starts]))
+        return _Snapshot(keys, position, rows, row_key, row_field, tuple(segments), built)
 
     def _use_ann(self, n_rows: int) -> bool:
         if self.dense_index == "usearch":
@@ -243,7 +248,9 @@ class SimilarityIndex:
         for key in exclude_keys:
             if key in snapshot.position:
                 alive[snapshot.position[key]] = False
-        row_alive = alive[snapshot.row_key]
+        row_alive: npt.NDArray[np.bool_] | None = None
+        if exclude_keys or exclude_texts:
+            row_alive = alive[snapshot.row_key]
         if exclude_texts:
             gone = set(exclude_texts)
             row_alive &= np.array([(r.key, r.text) not in gone for r in snapshot.rows], dtype=bool)
@@ -253,11 +260,13 @@ class SimilarityIndex:
             scores = (
                 row_scores[name] if row_scores is not None else snapshot.signals[name].scores(query)
             )
+            if row_alive is not None:
+                scores = np.where(row_alive, scores, -np.inf).astype(np.float32)
             best_any = np.full(n_keys, -np.inf, dtype=np.float32)
-            for f in range(n_fields):
-                mask = row_alive & (snapshot.row_field == f)
+            for f, (rows, starts, owners) in enumerate(snapshot.segments):
                 best = np.full(n_keys, -np.inf, dtype=np.float32)
-                np.maximum.at(best, snapshot.row_key[mask], scores[mask])
+                if rows.size:  # rows of field f, grouped by id: the best text of each id
+                    best[owners] = np.maximum.reduceat(scores[rows], starts)
                 np.maximum(best_any, best, out=best_any)
                 columns[:, s * n_fields + f] = _zscore(best, alive)
             raw[:, s] = np.where(np.isfinite(best_any), best_any, 0.0)

@@ -1,11 +1,11 @@
 """Tokens with part-of-speech tags and character offsets, for Korean and English text.
 
 Korean goes through Kiwi (shared with `faq_index.tokenize`, loaded once per process). English
-gets a light tagger with Kiwi-style tags so that the reader treats both alike: numbers `SN`,
+gets a light tagger (and a light stem: plural and third-person -s dropped) with Kiwi-style tags so that the reader treats both alike: numbers `SN`,
 capitalised words `NNP`, other content words `NNG`, function words `FN`, punctuation `SP`.
 
     >>> [(t.form, t.tag) for t in analyse("The tyre holds 36 psi.")]
-    [('the', 'FN'), ('tyre', 'NNG'), ('holds', 'NNG'), ('36', 'SN'), ('psi', 'NNG'), ('.', 'SP')]
+    [('the', 'FN'), ('tyre', 'NNG'), ('hold', 'NNG'), ('36', 'SN'), ('psi', 'NNG'), ('.', 'SP')]
     >>> [(t.form, t.tag) for t in analyse("한빛모터스는 1998년에 세워졌다.")][:3]
     [('한빛', 'NNP'), ('모터스', 'NNP'), ('는', 'JX')]
 """
@@ -37,6 +37,8 @@ _EN_FUNCTION = word_set(
     might must not no so than then too very just about into over also after before during while
     until since because such only both each other any some all most more many much"""
 )
+#: Kiwi's tags for serial numbers (080-700-0000), URLs, e-mail addresses and hashtags.
+_SPECIAL = {"W_SERIAL": "SN", "W_URL": "SL", "W_EMAIL": "SL", "W_HASHTAG": "SL", "W_MENTION": "SL"}
 _EN_NUMBERS = word_set(
     """one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
     hundred thousand million billion"""
@@ -53,6 +55,17 @@ class Token:
     end: int
 
 
+def _stem(word: str) -> str:
+    """A light English stem, so that pressures / pressure and takes / take match."""
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
 @lru_cache(maxsize=4096)
 def analyse(text: str) -> tuple[Token, ...]:
     """Tokens of `text` (cached: passages are read again and again)."""
@@ -65,9 +78,9 @@ def _korean(text: str) -> tuple[Token, ...]:
     tokens: list[Token] = []
     for t in _get_kiwi().tokenize(text):
         start = int(t.start)
-        tokens.append(
-            Token(str(t.form).lower(), str(t.tag).split("-")[0], start, start + int(t.len))
-        )
+        tag = str(t.tag).split("-")[0]
+        tag = _SPECIAL.get(tag, tag)
+        tokens.append(Token(str(t.form).lower(), tag, start, start + int(t.len)))
     return tuple(tokens)
 
 
@@ -89,6 +102,7 @@ def _english(text: str) -> tuple[Token, ...]:
             tag = "VV"
         else:
             tag = "NNG"
-        tokens.append(Token(lower, tag, match.start(), match.end()))
+        form = _stem(lower) if tag in ("NNG", "NNP", "VV") else lower
+        tokens.append(Token(form, tag, match.start(), match.end()))
         sentence_start = word in (".", "?", "!")
     return tuple(tokens)

@@ -38,6 +38,7 @@ from faq_index.tokenize import has_hangul
 
 __all__ = ["LexicalReader", "candidate_features"]
 
+_JOINABLE = frozenset(["NNG", "NNP", "NR", "XR"])
 _NOUNISH = frozenset(["NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XSN", "XPN"])
 _QUESTION_WORDS = word_set(
     """무엇 누구 누가 언제 어디 몇 얼마 어떻 어떤 어느 무슨 뭐 왜 것 하 되 있 이 그 않 없 수
@@ -112,11 +113,19 @@ def _question(text: str) -> _Question:
         if t.form == "몇" or (t.form == "many" and i > 0 and tokens[i - 1].form == "how"):
             unit = tokens[i + 1].form.removesuffix("s") if t.form == "many" else tokens[i + 1].form
             break
-    content = frozenset(
-        t.form
+    words = [
+        t
         for t in tokens
         if t.tag in CONTENT_TAGS and t.form not in _QUESTION_WORDS and t.form != unit
-    )
+    ]
+    # Kiwi may split a noun in the question (열선은 -> 열 + 선) that it keeps whole in the
+    # text (열선을): nouns written together count as one word too.
+    joined = [
+        a.form + b.form
+        for a, b in pairwise(words)
+        if a.end == b.start and a.tag in _JOINABLE and b.tag in _JOINABLE
+    ]
+    content = frozenset([*(t.form for t in words), *joined])
     nouns = [
         t.form
         for t in tokens
@@ -188,7 +197,7 @@ def _chunks(tokens: Sequence[Token], text: str, lo: int, hi: int) -> Iterator[_S
         j = i + 1
         while (
             j < hi
-            and tokens[j].tag in _NOUNISH
+            and (tokens[j].tag in _NOUNISH or _joins_number(tokens, j, hi))
             and (
                 tokens[j].start == tokens[j - 1].end
                 or text[tokens[j - 1].end : tokens[j].start].isspace()
@@ -206,6 +215,21 @@ def _chunks(tokens: Sequence[Token], text: str, lo: int, hi: int) -> Iterator[_S
                     continue
                 yield span
         i = j
+
+
+def _joins_number(tokens: Sequence[Token], j: int, hi: int) -> bool:
+    """A symbol written against a number belongs to it: 34.7%, 080-700-0000, 15~20."""
+    if tokens[j].tag not in ("SW", "SO", "SP") or tokens[j].form not in "%-~.,:/":
+        return False
+    touches_before = tokens[j - 1].end == tokens[j].start and tokens[j - 1].tag == "SN"
+    if tokens[j].form == "%":
+        return touches_before
+    return (
+        touches_before
+        and j + 1 < hi
+        and tokens[j + 1].start == tokens[j].end
+        and tokens[j + 1].tag == "SN"
+    )
 
 
 def _date_ends(tokens: Sequence[Token], j: int) -> bool:
@@ -419,7 +443,7 @@ class LexicalReader:
     ) -> list[tuple[float, int, int, int, int, float]]:
         """(score, start, end, first token, end token, share of the question's words) of the
         passage's sentences, best first."""
-        return _rank_sentences(_question(question), passage.text)
+        return _rank_sentences(_question(question), passage.text, passage.heading)
 
     def candidates(self, question: str, passages: Sequence[Passage]) -> list[Scored]:
         """Every candidate span of the best `sentences` sentences over all passages (ranked
@@ -428,7 +452,9 @@ class LexicalReader:
         sentences = [
             (score, overlap, passage, s_start, s_end, lo, hi)
             for passage in passages
-            for score, s_start, s_end, lo, hi, overlap in _rank_sentences(parsed, passage.text)
+            for score, s_start, s_end, lo, hi, overlap in _rank_sentences(
+                parsed, passage.text, passage.heading
+            )
             if overlap >= self.min_overlap  # the sentence speaks of what is asked
         ]
         sentences.sort(key=lambda s: -s[0])
@@ -468,8 +494,10 @@ class LexicalReader:
 
 
 def _rank_sentences(
-    question: _Question, text: str
+    question: _Question, text: str, heading: str = ""
 ) -> list[tuple[float, int, int, int, int, float]]:
+    """Sentences best first; the words of the section heading count as said in every
+    sentence of the passage ("Tyre pressure" > "... it is 36 psi")."""
     tokens = analyse(text)
     spans = split_sentences(text)
     if not spans or (not question.content and not question.bigrams):
@@ -490,6 +518,13 @@ def _rank_sentences(
         )
         for (start, end), (lo, hi) in zip(spans, bounds, strict=True)
     ]
+    if heading:
+        said = frozenset(
+            question.found_in(
+                "".join(heading.lower().split()), frozenset(t.form for t in analyse(heading))
+            )
+        )
+        found = [f | said for f in found]
     n = len(spans)
     weights = {
         m: math.log(1.0 + n / (1 + sum(1 for f in found if m in f))) for m in question.content

@@ -130,7 +130,8 @@ class MrcSkill:
         self, question: str, locale: str | None = None, deadline: float | None = None
     ) -> tuple[Answer | None, list[PassageHit]] | None:
         """Retrieve and read (blocking); None when the deadline passed before reading ended."""
-        hits = self.index.search(question, self.passages, locale=locale)
+        language = locale.split("-")[0].lower() if locale else None  # ko-KR -> ko
+        hits = self.index.search(question, self.passages, locale=language)
         if deadline is not None and time.monotonic() > deadline:
             return None
         answers = self.reader.read(question, [h.passage for h in hits])
@@ -160,7 +161,7 @@ class MrcSkill:
             confidence=confidence,
             skill=self.name,
             update=ContextUpdate(topic=route),
-            suggestion=answer.sentence.strip() or None,
+            # no `suggestion`: a sentence of a manual is no question to offer as a quick reply
             details=details,
         )
 

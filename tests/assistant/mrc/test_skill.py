@@ -137,3 +137,9 @@ def test_skill_needs_no_encoder() -> None:
     index = PassageIndex()
     index.add([Passage(id="d#0", document="d", text="The spare key is in the glove box.")])
     assert MrcSkill(index, LexicalReader()).answer("Where is the spare key?", "en") is not None
+
+
+async def test_regional_locales_read_their_language(skill: MrcSkill) -> None:
+    [candidate] = await skill.propose(turn("권장 타이어 공기압은 얼마인가요?", "ko-KR"))
+    assert candidate.reply.route == "mrc:manual#0"
+    assert candidate.suggestion is None

@@ -10,11 +10,14 @@ import pytest
 
 import faq_index
 
-MODULES = ["faq_index"] + sorted(
-    m.name
-    for m in pkgutil.walk_packages(faq_index.__path__, "faq_index.")
-    if not m.name.rsplit(".", 1)[-1].startswith("_")
-)
+MODULES = [
+    "faq_index",
+    *sorted(
+        m.name
+        for m in pkgutil.walk_packages(faq_index.__path__, "faq_index.")
+        if not m.name.rsplit(".", 1)[-1].startswith("_")
+    ),
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

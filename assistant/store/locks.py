@@ -78,16 +78,23 @@ def lock_key(session_id: str) -> int:
 
 
 class PostgresSessionLocks:
-    """Session locks shared by every process using one PostgreSQL database (advisory locks)."""
+    """Session locks shared by every process using one PostgreSQL database (advisory locks).
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    A held (or awaited) advisory lock keeps its database connection. At most `max_held` of the
+    store's pooled connections are used for locks at once, so the turns' own queries always find
+    a free one: without that bound, turns holding every connection for their locks would wait
+    for a connection to query with, forever.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, max_held: int = 16) -> None:
         self._engine = engine
         self._local = LocalSessionLocks()
+        self._slots = asyncio.Semaphore(max_held)
 
     @asynccontextmanager
     async def hold(self, session_id: str) -> AsyncIterator[None]:
         key = lock_key(session_id)
-        async with self._local.hold(session_id), self._engine.connect() as conn:
+        async with self._local.hold(session_id), self._slots, self._engine.connect() as conn:
             await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             await conn.commit()
             try:

@@ -138,7 +138,8 @@ class SqlStore:
         if self.dialect == "postgresql":
             # a server may restart under us; each in-flight turn may hold a lock connection
             # 30 connections at most per process: several processes share the server's
-            # max_connections (100 by default), each in-flight turn holds one for its lock.
+            # max_connections (100 by default). Session locks take at most 16 of them
+            # (PostgresSessionLocks), so queries always find one.
             options = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
         engine = create_async_engine(self.url, echo=self._echo, **options)
         if self.dialect == "sqlite":

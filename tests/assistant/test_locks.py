@@ -123,3 +123,23 @@ def test_lock_choice_follows_the_database(tmp_path: Path) -> None:
 def test_lock_keys_are_stable_signed_64_bit() -> None:
     assert lock_key("세션-1") == lock_key("세션-1") != lock_key("세션-2")
     assert -(2**63) <= lock_key("x") < 2**63
+
+
+async def test_many_sessions_at_once_never_starve_the_connection_pool(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """More sessions in flight than pooled connections: lock holders must leave connections
+    for the turns' queries (else every turn waits for a connection held by another)."""
+    skills = [EchoSkill(delay=lambda _t: 0.05)]
+    bot = make_bot(tmp_path, skills)  # type: ignore[arg-type]
+    store = SqlStore(postgres_url)
+    await store.open()
+    a = Assistant(bot, store, pairs(bot, skills), locks=PostgresSessionLocks(store.engine))  # type: ignore[arg-type]
+    try:
+        async with asyncio.timeout(25):
+            replies = await asyncio.gather(
+                *(a.handle(Utterance(text=f"t{i}", session_id=f"s{i}")) for i in range(45))
+            )
+    finally:
+        await a.close()
+    assert [r.plain_text() for r in replies] == [f"t{i} (after )" for i in range(45)]

@@ -309,7 +309,8 @@ def _locale_from_name(path: Path) -> str:
 
 def load_documents(paths: Iterable[str | Path]) -> list[Document]:
     """Every document file among `paths` (directories are searched recursively, in name order);
-    ids are unique (a directory's files are named by their path under it)."""
+    ids are unique: a file is named by its stem, a directory's files by their path from the
+    directory's parent (manual/ko.md -> `manual-ko`)."""
     documents: list[Document] = []
     for item in paths:
         path = Path(item)
@@ -317,7 +318,8 @@ def load_documents(paths: Iterable[str | Path]) -> list[Document]:
             files = sorted(
                 p for p in path.rglob("*") if p.suffix.lower() in FORMATS and p.is_file()
             )
-            documents.extend(load_document(p, base=path) for p in files)
+            # named by their path from the directory's parent: manual/ko.md -> manual-ko
+            documents.extend(load_document(p, base=path.resolve().parent) for p in files)
         elif path.exists():
             documents.append(load_document(path))
         else:

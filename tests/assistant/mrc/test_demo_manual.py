@@ -66,7 +66,7 @@ async def test_answers_from_the_manual(
     assert candidate.details["section"][-1] == section
     card = candidate.reply.parts[-1]
     assert isinstance(card, CardPart) and answer in card.title
-    assert candidate.reply.route.startswith(f"mrc:{locale}#")
+    assert candidate.reply.route.startswith(f"mrc:manual-{locale}#")
 
 
 def test_manual_files_are_the_demo_bots(tmp_path: Path) -> None:

@@ -88,15 +88,21 @@ def test_plain_text_paragraphs() -> None:
 
 
 def test_directory_ids_locales_and_errors(tmp_path: Path) -> None:
-    (tmp_path / "ko").mkdir()
-    (tmp_path / "ko" / "guide.md").write_text("# 안내\n\n내용입니다.", encoding="utf-8")
-    (tmp_path / "manual.en.md").write_text("# Guide\n\nText.", encoding="utf-8")
-    (tmp_path / "image.png").write_bytes(b"\x89PNG")
-    documents = load_documents([tmp_path])
-    assert [(d.id, d.locale) for d in documents] == [("ko-guide", "ko"), ("manual.en", "en")]
+    (tmp_path / "docs" / "ko").mkdir(parents=True)
+    (tmp_path / "docs" / "ko" / "guide.md").write_text("# 안내\n\n내용입니다.", encoding="utf-8")
+    (tmp_path / "docs" / "manual.en.md").write_text("# Guide\n\nText.", encoding="utf-8")
+    (tmp_path / "docs" / "image.png").write_bytes(b"\x89PNG")
+    documents = load_documents([tmp_path / "docs"])
+    assert [(d.id, d.locale) for d in documents] == [
+        ("docs-ko-guide", "ko"),
+        ("docs-manual.en", "en"),
+    ]
+    assert load_documents([tmp_path / "docs" / "manual.en.md"])[0].id == "manual.en"
+    with pytest.raises(DocumentError, match="two documents have the id"):
+        load_documents([tmp_path / "docs", tmp_path / "docs"])
     assert document_id(tmp_path / "a b" / "c.md", tmp_path) == "a-b-c"
     with pytest.raises(DocumentError, match="unknown document format"):
-        load_document(tmp_path / "image.png")
+        load_document(tmp_path / "docs" / "image.png")
     with pytest.raises(DocumentError, match="no such file"):
         load_documents([tmp_path / "missing"])
     (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\x00")

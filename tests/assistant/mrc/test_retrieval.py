@@ -25,11 +25,11 @@ def index() -> PassageIndex:
 @pytest.mark.parametrize(
     ("question", "locale", "expected"),
     [
-        ("타이어 공기압은 얼마로 맞춰야 하나요?", "ko", "manual#0"),
-        ("타이어 교체 주기", "ko", "manual#1"),
-        ("급속 충전 시간이 얼마나 걸려요?", "ko", "manual#2"),
-        ("How much washer fluid does the reservoir hold?", "en", "wipers#1"),
-        ("Where is the spare key?", "en", "notes#0"),
+        ("타이어 공기압은 얼마로 맞춰야 하나요?", "ko", "data-manual#0"),
+        ("타이어 교체 주기", "ko", "data-manual#1"),
+        ("급속 충전 시간이 얼마나 걸려요?", "ko", "data-manual#2"),
+        ("How much washer fluid does the reservoir hold?", "en", "data-wipers#1"),
+        ("Where is the spare key?", "en", "data-notes#0"),
     ],
 )
 def test_retrieval_hits(index: PassageIndex, question: str, locale: str, expected: str) -> None:

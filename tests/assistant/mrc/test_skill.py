@@ -57,14 +57,14 @@ def test_registered(skill: MrcSkill) -> None:
 async def test_answers_with_span_sentence_and_source(skill: MrcSkill) -> None:
     [candidate] = await skill.propose(turn("권장 타이어 공기압은 얼마인가요?"))
     reply = candidate.reply
-    assert reply.route == "mrc:manual#0" and candidate.update.topic == "mrc:manual#0"
+    assert reply.route == "mrc:docs-manual#0" and candidate.update.topic == "mrc:docs-manual#0"
     text, card = reply.parts
     assert isinstance(text, TextPart) and isinstance(card, CardPart)
     assert text.text == "권장 타이어 공기압은 앞뒤 모두 36 psi입니다."
     assert card.title == "36 psi"
     assert card.description == "출처: 오로라 EV 사용 설명서 > 타이어 > 공기압"
     assert 0.0 < candidate.confidence <= 1.0 and candidate.confidence == reply.confidence
-    assert candidate.details["document"] == "manual"
+    assert candidate.details["document"] == "docs-manual"
     assert candidate.details["answer"] == "36 psi"
     start = candidate.details["passage_start"] + candidate.details["start"]
     source = (DATA / "manual.md").read_text(encoding="utf-8")
@@ -75,7 +75,7 @@ async def test_english_question_reads_english_documents_and_speaks(skill: MrcSki
     [candidate] = await skill.propose(
         turn("How much does the washer fluid reservoir hold?", "en", voice=True)
     )
-    assert candidate.reply.route == "mrc:wipers#1"
+    assert candidate.reply.route == "mrc:docs-wipers#1"
     assert [type(p) for p in candidate.reply.parts] == [TextPart, SpeechPart, CardPart]
     card = candidate.reply.parts[2]
     assert isinstance(card, CardPart)
@@ -141,5 +141,5 @@ def test_skill_needs_no_encoder() -> None:
 
 async def test_regional_locales_read_their_language(skill: MrcSkill) -> None:
     [candidate] = await skill.propose(turn("권장 타이어 공기압은 얼마인가요?", "ko-KR"))
-    assert candidate.reply.route == "mrc:manual#0"
+    assert candidate.reply.route == "mrc:docs-manual#0"
     assert candidate.suggestion is None

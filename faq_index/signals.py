@@ -222,7 +222,7 @@ class AnnDenseSignal:
         matrix = dense.matrix
         index = Index(ndim=matrix.shape[1], metric="cos", dtype="f16")
         if matrix.shape[0]:
-            index.add(np.arange(matrix.shape[0], dtype=np.uint64), matrix, threads=1)
+            index.add(np.arange(matrix.shape[0], dtype=np.uint64), matrix, threads=0)  # all cores
         return cls(index, matrix.shape[0], dense, candidates)
 
     def embed_query(self, query: str) -> npt.NDArray[np.float32]:

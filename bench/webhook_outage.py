@@ -120,6 +120,7 @@ def main() -> None:
                 "session_id": "outage",
                 "secret": secret,
             },
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
             timeout=30,
         )
         hook.raise_for_status()

@@ -11,6 +11,7 @@ URLs without an async driver get one: `sqlite://` uses aiosqlite, `postgresql://
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,6 +123,12 @@ class SqlStore:
         self._echo = echo
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[Any] | None = None
+        # SQLite has one writer at a time; queueing writers here, rather than in SQLite's busy
+        # handler (which sleeps and polls), keeps the slowest turns from waiting a second.
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    def _writing(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -218,7 +225,7 @@ class SqlStore:
         """
         state = context.model_dump(mode="json")
         try:
-            async with self._engine_or_fail().begin() as conn:
+            async with self._writing(), self._engine_or_fail().begin() as conn:
                 seq = await conn.scalar(
                     update(SESSIONS)
                     .where(SESSIONS.c.id == turn.session_id)
@@ -288,7 +295,7 @@ class SqlStore:
 
     async def delete_session(self, session_id: str) -> bool:
         """Forget a session and its turns; False when there was none."""
-        async with self._session_factory()() as db, db.begin():
+        async with self._writing(), self._session_factory()() as db, db.begin():
             await db.execute(delete(TurnRow).where(TurnRow.session_id == session_id))
             result = await db.execute(delete(SessionRow).where(SessionRow.id == session_id))
             return bool(getattr(result, "rowcount", 0))

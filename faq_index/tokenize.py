@@ -117,7 +117,9 @@ def has_hangul(text: str) -> bool:
     return _HANGUL.search(text) is not None
 
 
-def _get_kiwi() -> Any:
+def get_kiwi() -> Any:
+    """The process's one Kiwi analyser (about 450 MB), loaded on first use and shared by the
+    FAQ tokenizer, the small-talk rules and the MRC reader."""
     global _kiwi
     with _kiwi_lock:
         if _kiwi is None:
@@ -157,7 +159,7 @@ class Tokenizer:
             if not (self.morphemes and has_hangul(t)):
                 out[i] = self._words(t)
         if korean:
-            analysed = _get_kiwi().tokenize([items[i] for i in korean])
+            analysed = get_kiwi().tokenize([items[i] for i in korean])
             for i, tokens in zip(korean, analysed, strict=True):
                 out[i] = self._keep(tokens)
         return out
@@ -167,7 +169,7 @@ class Tokenizer:
         return [w for w in words if w not in _EN_STOP]
 
     def _korean(self, text: str) -> list[str]:
-        return self._keep(_get_kiwi().tokenize(text))
+        return self._keep(get_kiwi().tokenize(text))
 
     def _keep(self, tokens: Iterable[Any]) -> list[str]:
         out: list[str] = []

@@ -24,7 +24,6 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 __all__ = ["Token", "analyze", "has_hangul", "normalize"]
@@ -82,11 +81,12 @@ def analyze(text: str) -> list[Token]:
 _kiwi_lock = threading.Lock()
 
 
-@cache
 def _kiwi() -> Any:
-    from kiwipiepy import Kiwi  # imported here: loading the model takes a second or two
+    # One Kiwi per process (it weighs about 450 MB), shared with the FAQ index and the MRC
+    # reader; imported here because loading it takes a second or two.
+    from faq_index.tokenize import get_kiwi
 
-    return Kiwi()
+    return get_kiwi()
 
 
 def _tokenize(text: str) -> list[Any]:

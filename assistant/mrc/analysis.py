@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from faq_index.tokenize import _get_kiwi, has_hangul
+from faq_index.tokenize import get_kiwi, has_hangul
 
 __all__ = ["CONTENT_TAGS", "Token", "analyse", "word_set"]
 
@@ -76,7 +76,7 @@ def analyse(text: str) -> tuple[Token, ...]:
 
 def _korean(text: str) -> tuple[Token, ...]:
     tokens: list[Token] = []
-    for t in _get_kiwi().tokenize(text):
+    for t in get_kiwi().tokenize(text):
         start = int(t.start)
         tag = str(t.tag).split("-")[0]
         tag = _SPECIAL.get(tag, tag)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,25 +18,11 @@ from connectors.config import ConnectorConfig
 from connectors.hub import Hub
 from connectors.routes import mount_connectors
 
-from .helpers import Receiver, make_assistant
+from .helpers import Receiver
 from .test_kakao import sample_request
 
 SKILL = "/connectors/kakao/skill"
 LOCAL = ("127.0.0.1",)  # the receiver stands in for Kakao's callback host
-
-
-@pytest.fixture
-async def assistant(tmp_path: Path) -> AsyncIterator[Assistant]:
-    a = await make_assistant(tmp_path)
-    yield a
-    await a.close()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    yield r
-    await r.stop()
 
 
 async def client_for(

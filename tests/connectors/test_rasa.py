@@ -29,14 +29,7 @@ from connectors import rasa
 from connectors.config import ConnectorConfig
 from connectors.routes import mount_connectors
 
-from .helpers import Receiver, make_assistant
-
-
-@pytest.fixture
-async def assistant(tmp_path: Path) -> AsyncIterator[Assistant]:
-    a = await make_assistant(tmp_path)
-    yield a
-    await a.close()
+from .helpers import Receiver
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +32,6 @@ from connectors.webhooks import (
 from .helpers import ADMIN, Receiver, make_assistant, served
 
 FAST = ConnectorConfig(webhook_retry_base_s=0.05, webhook_retry_max_s=0.2, webhook_poll_s=0.2)
-
-
-@pytest.fixture
-async def assistant(tmp_path: Path) -> AsyncIterator[Assistant]:
-    a = await make_assistant(tmp_path)
-    yield a
-    await a.close()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    yield r
-    await r.stop()
 
 
 def app_for(assistant: Assistant, config: ConnectorConfig = FAST) -> tuple[FastAPI, Hub]:

@@ -148,7 +148,8 @@ class SqlStore:
             # max_connections (100 by default). Session locks take at most 16 of them
             # (PostgresSessionLocks), so queries always find one.
             options = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
-        engine = create_async_engine(self.url, echo=self._echo, **options)
+        # hide_parameters: errors and logs never carry what users said (statement parameters)
+        engine = create_async_engine(self.url, echo=self._echo, hide_parameters=True, **options)
         if self.dialect == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         try:

@@ -139,3 +139,12 @@ async def test_concurrent_turns_of_one_session_keep_their_order(
             assert view.context.slots == {"last": "t11"}
     finally:
         await a.close()
+
+
+async def test_database_errors_never_carry_what_users_said(store: SqlStore) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError) as raised:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("INSERT INTO sessions (id) VALUES (:x)"), {"x": "비밀 문장"})
+    assert "비밀" not in str(raised.value)

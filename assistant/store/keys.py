@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.errors import StoreError
 from assistant.store.models import Base
+from assistant.store.sql import as_utc
 
 SCOPES = ("chat", "admin")
 
@@ -121,5 +122,6 @@ class ApiKeyStore:
 
 
 def _key(row: Any) -> ApiKey:
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-    return ApiKey(row.id, row.name, tuple(row.scopes), created, row.revoked_at is not None)
+    return ApiKey(
+        row.id, row.name, tuple(row.scopes), as_utc(row.created_at), row.revoked_at is not None
+    )

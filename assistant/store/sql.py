@@ -301,8 +301,8 @@ class SqlStore:
                 channel=row.channel,
                 context=DialogueContext.model_validate(row.context),
                 turn_count=row.turn_count,
-                created_at=_utc(row.created_at),
-                updated_at=_utc(row.updated_at),
+                created_at=as_utc(row.created_at),
+                updated_at=as_utc(row.updated_at),
                 turns=[_stored(t) for t in reversed(turns)],
             )
 
@@ -324,10 +324,10 @@ def _stored(row: TurnRow) -> StoredTurn:
         skills=row.skills,
         latency_ms=row.latency_ms,
         message_id=row.message_id,
-        at=_utc(row.created_at),
+        at=as_utc(row.created_at),
     )
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes; everything stored is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -54,6 +54,24 @@ class SkillOutcome:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A turn's candidates and the policy's decision, before anything is stored."""
+
+    text: str  # normalized
+    locale: str
+    outcomes: tuple[SkillOutcome, ...]
+    candidates: tuple[Candidate, ...]
+    decision: Decision
+
+    def candidate_log(self) -> list[dict[str, Any]]:
+        """Every candidate with its score, as the turn log keeps them."""
+        return _candidate_log(self.candidates, self.decision)
+
+    def skill_log(self) -> list[dict[str, Any]]:
+        return [_skill_log(o) for o in self.outcomes]
+
+
 class Assistant:
     """Routes each utterance to one reply, keeping context across the turns of a session."""
 
@@ -156,18 +174,8 @@ class Assistant:
                 history_size=self.bot.config.session.history
             )
             context.expire(now=now)
-            turn = TurnInput(
-                utterance=utterance, text=text, locale=locale, context=context, now=now
-            )
-            outcomes = await self._ask_skills(turn)
-            candidates = [c for o in outcomes for c in o.candidates]
-            decision = choose(
-                candidates,
-                policy=self.bot.config.policy,
-                messages=self.bot.config.messages,
-                locale=locale,
-                skill_order=self.skill_names,
-            )
+            proposal = await self._propose(utterance, text, locale, context, now)
+            decision = proposal.decision
             context.apply(decision.update, now=now)
             context.record(
                 TurnRecord(
@@ -187,8 +195,8 @@ class Assistant:
                 text=utterance.text,
                 reply=decision.reply,
                 outcome=decision.outcome,
-                candidates=_candidate_log(candidates, decision),
-                skills=[_skill_log(o) for o in outcomes],
+                candidates=proposal.candidate_log(),
+                skills=proposal.skill_log(),
                 latency_ms=round(latency_ms, 3),
                 message_id=utterance.message_id,
             )
@@ -221,6 +229,41 @@ class Assistant:
                 fields["text"] = text
             log.info("turn.done", extra=fields)
             return decision.reply
+
+    async def preview(
+        self, utterance: Utterance, *, context: DialogueContext | None = None
+    ) -> Proposal:
+        """What the assistant would answer now, without a turn: the skills and the policy run
+        on a copy of `context` (a new one by default) and nothing is stored or counted as a
+        turn. Raises `InputError` like `handle`. The admin console's preview uses it."""
+        text, locale = self.validate(utterance)
+        now = self.clock()
+        if context is None:
+            context = DialogueContext(history_size=self.bot.config.session.history)
+        else:
+            context = context.model_copy(deep=True)
+        context.expire(now=now)
+        return await self._propose(utterance, text, locale, context, now)
+
+    async def _propose(
+        self,
+        utterance: Utterance,
+        text: str,
+        locale: str,
+        context: DialogueContext,
+        now: float,
+    ) -> Proposal:
+        turn = TurnInput(utterance=utterance, text=text, locale=locale, context=context, now=now)
+        outcomes = await self._ask_skills(turn)
+        candidates = [c for o in outcomes for c in o.candidates]
+        decision = choose(
+            candidates,
+            policy=self.bot.config.policy,
+            messages=self.bot.config.messages,
+            locale=locale,
+            skill_order=self.skill_names,
+        )
+        return Proposal(text, locale, tuple(outcomes), tuple(candidates), decision)
 
     async def _ask_skills(self, turn: TurnInput) -> list[SkillOutcome]:
         budget = self.bot.config.limits.turn_timeout_ms

@@ -97,6 +97,8 @@ class Messages(_Strict):
 class Limits(_Strict):
     max_text_length: int = Field(default=2000, gt=0, le=100_000)
     turn_timeout_ms: int = Field(default=5000, gt=0, le=120_000)
+    #: Recognizer hypotheses (n-best) put to the skills in one turn; each costs a skill round.
+    max_hypotheses: int = Field(default=3, ge=1, le=10)
 
 
 class SessionConfig(_Strict):

@@ -8,11 +8,21 @@ A turn: validate and normalize the text, take the session's lock, load its conte
 skill for candidates (concurrently, each within its time budget; a skill that fails or is late is
 logged and left out), let `policy.choose` decide, then store the new context and the turn log
 (every candidate with its score, the route, latency) in one transaction.
+
+Speech recognizers send several hypotheses (`Utterance.alternatives`, the n-best list). The top
+few (`limits.max_hypotheses`) are each put to the skills and the policy against the same loaded
+context, concurrently and with nothing changed; the one whose decision scores best — the reply's
+confidence times the recognizer's confidence — becomes the turn: only its context changes and
+its turn are stored, and `Reply.understood` says which text that was. The turn log keeps the
+candidates of every hypothesis. An utterance's `time_budget_ms` (a car waits about a second)
+caps every skill's budget, so a slow skill is left out and the answer comes from those that were
+ready.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +51,21 @@ log = logging.getLogger("assistant.dialogue")
 
 MAX_SESSION_ID = 128
 MAX_MESSAGE_ID = 128
+
+
+#: The weight of a hypothesis without a recognizer confidence: this times the one ranked above.
+UNKNOWN_CONFIDENCE_DECAY = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """One reading of the user's turn: the recognizer's text, normalized, and its weight (the
+    recognizer's confidence, or a share of the weight above it when it gave none)."""
+
+    raw: str
+    text: str
+    asr_confidence: float | None
+    weight: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,12 +199,14 @@ class Assistant:
                 history_size=self.bot.config.session.history
             )
             context.expire(now=now)
-            proposal = await self._propose(utterance, text, locale, context, now)
+            proposal, heard, evaluated = await self._propose_best(
+                utterance, text, locale, context, now
+            )
             decision = proposal.decision
             context.apply(decision.update, now=now)
             context.record(
                 TurnRecord(
-                    user=text,
+                    user=proposal.text,
                     reply=decision.reply.plain_text(),
                     route=decision.reply.route,
                     confidence=decision.reply.confidence,
@@ -192,11 +219,11 @@ class Assistant:
                 session_id=session_id,
                 channel=utterance.channel,
                 locale=locale,
-                text=utterance.text,
+                text=heard.raw,
                 reply=decision.reply,
                 outcome=decision.outcome,
-                candidates=proposal.candidate_log(),
-                skills=proposal.skill_log(),
+                candidates=_hypotheses_log(evaluated, proposal, Proposal.candidate_log),
+                skills=_hypotheses_log(evaluated, proposal, Proposal.skill_log),
                 latency_ms=round(latency_ms, 3),
                 message_id=utterance.message_id,
             )
@@ -245,6 +272,61 @@ class Assistant:
         context.expire(now=now)
         return await self._propose(utterance, text, locale, context, now)
 
+    def hypotheses(self, utterance: Utterance, text: str) -> list[Hypothesis]:
+        """The readings of a turn to evaluate, best-ranked first: the utterance's text (`text`
+        normalized) and then its `alternatives`, without repeats or unusable ones, at most
+        `limits.max_hypotheses`. A hypothesis weighs its recognizer confidence; one without
+        weighs `UNKNOWN_CONFIDENCE_DECAY` times the one ranked above it (the first: 1)."""
+        limits = self.bot.config.limits
+        top = next((a for a in utterance.alternatives if a.text == utterance.text), None)
+        ranked = [(utterance.text, text, top.confidence if top is not None else None)]
+        ranked += [
+            (a.text, normalize_text(a.text), a.confidence)
+            for a in utterance.alternatives
+            if len(a.text) <= limits.max_text_length
+        ]
+        found: list[Hypothesis] = []
+        for raw, normalized, confidence in ranked:
+            if not normalized or any(h.text == normalized for h in found):
+                continue
+            if confidence is not None:
+                weight = confidence
+            else:
+                weight = found[-1].weight * UNKNOWN_CONFIDENCE_DECAY if found else 1.0
+            found.append(Hypothesis(raw, normalized, confidence, weight))
+            if len(found) == limits.max_hypotheses:
+                break
+        return found
+
+    async def _propose_best(
+        self,
+        utterance: Utterance,
+        text: str,
+        locale: str,
+        context: DialogueContext,
+        now: float,
+    ) -> tuple[Proposal, Hypothesis, list[tuple[Hypothesis, Proposal]]]:
+        """The proposal of the hypothesis that scores best (weight times the decision's
+        confidence; on a tie, the recognizer's order), with every hypothesis' proposal. Skills
+        only read the context, so the hypotheses are evaluated on it at once; the chosen one's
+        reply says in `understood` which text it answers when there were alternatives."""
+        hypotheses = self.hypotheses(utterance, text)
+        proposals = await asyncio.gather(
+            *(self._propose(utterance, h.text, locale, context, now) for h in hypotheses)
+        )
+        evaluated = list(zip(hypotheses, proposals, strict=True))
+        index, (heard, best) = max(
+            enumerate(evaluated),
+            key=lambda ie: (ie[1][0].weight * ie[1][1].decision.reply.confidence, -ie[0]),
+        )
+        if utterance.alternatives:
+            reply = best.decision.reply.model_copy(update={"understood": heard.raw})
+            best = dataclasses.replace(
+                best, decision=dataclasses.replace(best.decision, reply=reply)
+            )
+            evaluated[index] = (heard, best)
+        return best, heard, evaluated
+
     async def _propose(
         self,
         utterance: Utterance,
@@ -267,6 +349,8 @@ class Assistant:
 
     async def _ask_skills(self, turn: TurnInput) -> list[SkillOutcome]:
         budget = self.bot.config.limits.turn_timeout_ms
+        if turn.utterance.time_budget_ms is not None:
+            budget = min(budget, turn.utterance.time_budget_ms)
         return list(
             await asyncio.gather(
                 *(
@@ -308,6 +392,31 @@ class Assistant:
 
 def _sid(turn: TurnInput) -> str:
     return turn.utterance.session_id
+
+
+def _hypotheses_log(
+    evaluated: Sequence[tuple[Hypothesis, Proposal]],
+    chosen: Proposal,
+    entries_of: Callable[[Proposal], list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The candidate (or skill) log of the turn; with several hypotheses, every hypothesis'
+    entries, each saying which hypothesis it belongs to and how that one scored."""
+    if len(evaluated) == 1:
+        return entries_of(chosen)
+    entries: list[dict[str, Any]] = []
+    for index, (hypothesis, proposal) in enumerate(evaluated):
+        score = hypothesis.weight * proposal.decision.reply.confidence
+        about = {
+            "hypothesis": index,
+            "hypothesis_text": hypothesis.raw,
+            "asr_confidence": hypothesis.asr_confidence,
+            "hypothesis_score": round(score, 4),
+        }
+        for entry in entries_of(proposal):
+            if "chosen" in entry and proposal is not chosen:
+                entry["chosen"] = False
+            entries.append({**entry, **about})
+    return entries
 
 
 def _candidate_log(candidates: Sequence[Candidate], decision: Decision) -> list[dict[str, Any]]:

@@ -53,6 +53,8 @@ class Utterance(_Value):
     device: DeviceContext = DeviceContext()
     message_id: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    #: How long the client waits for the answer: skills still working by then are left out.
+    time_budget_ms: int | None = Field(default=None, gt=0)
 
 
 # --- reply parts -----------------------------------------------------------------------------
@@ -169,13 +171,15 @@ class Reply(_Value):
     """What the assistant answers: ordered parts plus how it decided.
 
     `route` is `smalltalk`, `faq:<id>`, `mrc:<doc>#<passage>`, `task:<intent>`, `clarify` or
-    `fallback`; `expects_reply` tells voice clients to keep the microphone open.
+    `fallback`; `expects_reply` tells voice clients to keep the microphone open. `understood` is
+    the recognizer hypothesis the reply answers, when the utterance came with alternatives.
     """
 
     parts: tuple[ReplyPart, ...]
     route: str
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     expects_reply: bool = False
+    understood: str | None = None
 
     def plain_text(self) -> str:
         """All parts as plain text, for channels that show nothing else."""

@@ -29,6 +29,7 @@ from assistant.api.auth import Auth, AuthError, requires
 from assistant.api.errors import ErrorBody, ErrorResponse, FieldProblem, error_response
 from assistant.api.faq_admin import faq_admin_router, faq_of_assistant
 from assistant.api.faq_sync import FaqSync
+from assistant.api.feedback import feedback_router
 from assistant.api.middleware import (
     BodyLimit,
     ClientRateLimit,
@@ -332,6 +333,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         return sync.resolve(request, skill) if sync else faq_of_assistant(request, skill)
 
     app.include_router(faq_admin_router(shared_faq), tags=["admin"])
+    app.include_router(feedback_router(), tags=["chat"])  # POST /v1/feedback
     mount_connectors(app)  # chat channels, socket.io and /chat (connectors/routes.py)
     return app
 

@@ -14,35 +14,24 @@ entries of its detected locale (and those without one), as the FAQ skill does.
 
     assistant eval faq --entries assistant/demo_bot/faq/ko.yaml --entries assistant/demo_bot/faq/en.yaml \
         --queries assistant/demo_bot/faq/eval_queries.jsonl
+
+`--save NAME` also stores the run (metrics and every query's expected and predicted entry) in
+the database (`--database-url`, default $ASSISTANT_DATABASE_URL), where the admin console shows
+its confusion view and compares it with other runs. The evaluation itself is
+`assistant.faq_evaluation`, which the console's "run evaluation" uses too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 app = typer.Typer(help="Evaluate skills on labelled data.", no_args_is_help=True)
-
-
-def _read_queries(path: Path) -> list[tuple[str, str | None]]:
-    queries: list[tuple[str, str | None]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            text, expected = row["text"], row.get("expected_id")
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise typer.BadParameter(
-                f"{path}: line {number}: expected {{'text': ..., 'expected_id': ... | null}} ({e})"
-            ) from e
-        queries.append((str(text), None if expected is None else str(expected)))
-    return queries
 
 
 @app.command("faq")
@@ -63,17 +52,32 @@ def faq(
     ] = "self",
     answer_threshold: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.5,
     suggest_threshold: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.3,
+    save: Annotated[
+        str | None,
+        typer.Option(
+            "--save",
+            help="Store the run under this name in the database, for the admin console's "
+            "confusion view and run comparison.",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="With --save: sqlite:///FILE or postgresql://... (default: "
+            "$ASSISTANT_DATABASE_URL or sqlite:///assistant.db).",
+        ),
+    ] = None,
 ) -> None:
     """Accuracy@1, MRR@10, decline precision/recall and latency of the FAQ answerer."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from assistant.normalize import detect_locale
+    from assistant.faq_evaluation import QueryFileError, evaluate_faq, read_queries
     from faq_index.cache import CachedEncoder, EmbeddingCache
     from faq_index.encoders import make_encoder
     from faq_index.errors import FaqIndexError
     from faq_index.faq import FaqIndex
     from faq_index.formats import load_entries
     from faq_index.fusion import FusionModel
-    from faq_index.metrics import accuracy_at_1, mrr_at_k, percentile_ms
 
     if suggest_threshold > answer_threshold:
         raise typer.BadParameter("--suggest-threshold must not be above --answer-threshold")
@@ -92,57 +96,36 @@ def faq(
     except FaqIndexError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(code=2) from e
-    pairs = _read_queries(queries)
-    if pairs:  # load lazily-built parts (Kiwi, the encoder) before timing
-        index.search(pairs[0][0], 1)
-    ranked: list[list[str]] = []
-    rows: list[dict[str, Any]] = []
-    times: list[float] = []
-    for text, _expected in pairs:
-        start = time.perf_counter()
-        hits = index.search(text, 10, locale=detect_locale(text))
-        times.append((time.perf_counter() - start) * 1000)
-        ranked.append([h.entry.id for h in hits])
-        confidence = hits[0].confidence if hits else 0.0
-        if not hits or confidence < suggest_threshold:
-            decision = "decline"
-        else:
-            decision = "answer" if confidence >= answer_threshold else "suggest"
-        rows.append(
-            {
-                "text": text,
-                "predicted_id": None if decision == "decline" else hits[0].entry.id,
-                "confidence": round(confidence, 4),
-                "decision": decision,
-            }
-        )
-    expected = [e for _, e in pairs]
-    answerable = [i for i, e in enumerate(expected) if e is not None]
-    declined = [r["decision"] == "decline" for r in rows]
-    null = [e is None for e in expected]
-    true_declines = sum(d and n for d, n in zip(declined, null, strict=True))
-    metrics: dict[str, Any] = {
-        "queries": len(pairs),
-        "answerable": len(answerable),
+    try:
+        pairs = read_queries(queries.read_text(encoding="utf-8"), str(queries))
+    except QueryFileError as e:
+        raise typer.BadParameter(str(e)) from e
+    result = evaluate_faq(
+        index, pairs, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold
+    )
+    metrics = dict(result.metrics)
+    metrics = {
+        **{k: metrics.pop(k) for k in ("queries", "answerable")},
         "entries": len(loaded),
-        "accuracy_at_1": accuracy_at_1(
-            [ranked[i] for i in answerable], [expected[i] for i in answerable]
-        ),
-        "mrr_at_10": mrr_at_k([ranked[i] for i in answerable], [expected[i] for i in answerable]),
-        "end_to_end_accuracy": (
-            sum(r["predicted_id"] == e for r, e in zip(rows, expected, strict=True)) / len(pairs)
-            if pairs
-            else 0.0
-        ),
-        "decline_precision": true_declines / sum(declined) if any(declined) else None,
-        "decline_recall": true_declines / sum(null) if any(null) else None,
-        "decisions": {
-            d: sum(r["decision"] == d for r in rows) for d in ("answer", "suggest", "decline")
-        },
-        "p50_ms": percentile_ms(times, 50),
-        "p99_ms": percentile_ms(times, 99),
+        **metrics,
         "calibration": index.index.fusion.trained_on,
     }
+    rows = [
+        {k: r[k] for k in ("text", "predicted_id", "confidence", "decision")} for r in result.rows
+    ]
+    if save is not None:
+        from assistant.settings import Settings
+
+        settings = {
+            "entries": [str(p) for p in entries],
+            "encoder": encoder,
+            "calibration": calibration,
+            "answer_threshold": answer_threshold,
+            "suggest_threshold": suggest_threshold,
+        }
+        url = Settings.from_env(database_url=database_url).database_url
+        run_id = asyncio.run(_save_run(url, save, str(queries), settings, metrics, result.rows))
+        typer.echo(f"saved run {run_id} ({save!r})", err=True)
     if predictions is not None:
         predictions.write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
@@ -219,3 +202,25 @@ def mrc(
         return
     for key, value in result.metrics.items():
         typer.echo(f"{key:20} {value}")
+
+
+async def _save_run(
+    url: str,
+    name: str,
+    source: str,
+    settings: dict[str, Any],
+    metrics: dict[str, Any],
+    rows: list[dict[str, Any]],
+) -> str:
+    from assistant.store import SqlStore
+    from assistant.store.eval_runs import EvalRunStore
+
+    store = SqlStore(url)
+    await store.open()
+    try:
+        run = await EvalRunStore(store.engine).save(
+            name, source=source, settings=settings, metrics=metrics, rows=rows
+        )
+    finally:
+        await store.close()
+    return run.id

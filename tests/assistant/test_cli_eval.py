@@ -65,3 +65,47 @@ def test_eval_is_registered_on_the_command_line() -> None:
     )
     assert done.returncode == 0
     assert "faq" in done.stdout
+
+
+def test_eval_faq_saves_the_run_for_the_console(tmp_path: Path) -> None:
+    import asyncio
+
+    from assistant.store import SqlStore
+    from assistant.store.eval_runs import EvalRunStore
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    result = runner.invoke(
+        app,
+        [
+            "eval", "faq",
+            "--entries", str(DATA / "mini.yaml"),
+            "--queries", str(DATA / "mini.queries.jsonl"),
+            "--encoder", "none", "--json",
+            "--save", "baseline", "--database-url", url,
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+
+    async def stored() -> list[object]:
+        store = SqlStore(url)
+        await store.open()
+        try:
+            runs = EvalRunStore(store.engine)
+            (listed,) = await runs.list()
+            return [listed, await runs.get(listed.id)]
+        finally:
+            await store.close()
+
+    listed, run = asyncio.run(stored())
+    assert listed.name == "baseline"  # type: ignore[attr-defined]
+    assert run.metrics == metrics  # type: ignore[attr-defined]
+    rows = run.rows  # type: ignore[attr-defined]
+    assert [r["expected_id"] for r in rows] == [
+        "hours",
+        "warranty",
+        "bluetooth",
+        "en-warranty",
+        None,
+    ]
+    assert all(set(r) >= {"text", "predicted_id", "top_id", "confidence", "decision"} for r in rows)

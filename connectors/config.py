@@ -8,6 +8,7 @@
 | `ASSISTANT_KAKAO_CALLBACK_HOSTS` | `kakao.com,kakaoenterprise.com` | hosts (and their subdomains) a `callbackUrl` may point to; `*` for any. Others are not called: the turn is answered directly |
 | `ASSISTANT_RASA_CALLBACK_URL` | (none) | where the Rasa callback channel POSTs bot messages; the channel is off without it |
 | `ASSISTANT_SOCKETIO_CORS` | (same origin) | origins allowed to open socket.io connections: `*` or a comma-separated list |
+| `ASSISTANT_CAR_TIME_BUDGET` | `1.5` | seconds a car turn's skills may take; slower ones are left out of the answer |
 | `ASSISTANT_WEBHOOK_RETRY_BASE` | `1.0` | seconds before the first retry of a webhook delivery; doubled each time |
 | `ASSISTANT_WEBHOOK_RETRY_MAX` | `600` | the longest wait between two attempts; deliveries are retried until they succeed |
 
@@ -39,12 +40,17 @@ class ConnectorConfig:
     #: A request could name any URL as its callback: only these hosts are POSTed to.
     kakao_callback_hosts: tuple[str, ...] = ("kakao.com", "kakaoenterprise.com")
     rasa_callback_url: str | None = None
+    car_time_budget_s: float = 1.5
     socketio_cors: str | list[str] | None = None
     webhook_retry_base_s: float = 1.0
     webhook_retry_max_s: float = 600.0
     webhook_timeout_s: float = 10.0
     webhook_poll_s: float = 5.0
     outbound_timeout_s: float = 10.0
+
+    @property
+    def car_time_budget_ms(self) -> int:
+        return max(1, round(self.car_time_budget_s * 1000))
 
     def kakao_secret(self, bot_id: str) -> str | None:
         """The secret a request of `bot_id` must carry, or None when none is configured."""
@@ -82,6 +88,7 @@ class ConnectorConfig:
             kakao_secret_header=env.get("ASSISTANT_KAKAO_SECRET_HEADER", "X-Skill-Secret"),
             kakao_time_budget_s=float(env.get("ASSISTANT_KAKAO_TIME_BUDGET", 3.5)),
             rasa_callback_url=env.get("ASSISTANT_RASA_CALLBACK_URL") or None,
+            car_time_budget_s=float(env.get("ASSISTANT_CAR_TIME_BUDGET", 1.5)),
             socketio_cors=cors,
             webhook_retry_base_s=float(env.get("ASSISTANT_WEBHOOK_RETRY_BASE", 1.0)),
             webhook_retry_max_s=float(env.get("ASSISTANT_WEBHOOK_RETRY_MAX", 600.0)),

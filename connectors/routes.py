@@ -6,6 +6,7 @@
 | route | channel |
 |---|---|
 | `POST /connectors/kakao/skill` | KakaoTalk (Open Builder skill server v2.0) |
+| `POST /connectors/car/turns`, WebSocket `/connectors/car/voice` | in-vehicle voice client (chat key when keys are required) |
 | `GET /webhooks/rest/`, `POST /webhooks/rest/webhook` | Rasa REST |
 | `GET /webhooks/callback/`, `POST /webhooks/callback/webhook` | Rasa callback |
 | `/socket.io` | Rasa socket.io (python-socketio) |
@@ -20,6 +21,7 @@ a logged event and a 500, never a 200 with nothing in it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -30,14 +32,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import socketio  # type: ignore[import-untyped]  # python-socketio ships no type hints
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.api.auth import AuthError
 from assistant.errors import InputError
 from assistant.types import Utterance
-from connectors import kakao, kakao_skill, rasa
+from connectors import car, kakao, kakao_skill, rasa
 from connectors.config import ConnectorConfig
 from connectors.errors import DeliveryError, PayloadError, Unauthorized
 from connectors.hub import Hub
@@ -95,6 +98,20 @@ async def _requires(request: Request, scope: str) -> None:
     auth = getattr(request.app.state, "auth", None)
     if auth is not None:
         await auth.check(request.headers.get("authorization"), scope)
+
+
+async def socket_allowed(websocket: WebSocket, scope: str) -> bool:
+    """Check a WebSocket's API key like `_requires`; a refused one is closed (1008) and False."""
+    auth = getattr(websocket.app.state, "auth", None)
+    if auth is None:
+        return True
+    try:
+        await auth.check(websocket.headers.get("authorization"), scope)
+    except AuthError as e:
+        log.warning("connector.websocket.unauthorized", extra={"path": websocket.url.path})
+        await websocket.close(code=1008, reason=e.problem[:120])
+        return False
+    return True
 
 
 async def requires_admin(request: Request) -> None:
@@ -185,6 +202,30 @@ def _router(hub: Hub) -> APIRouter:
             return JSONResponse(await kakao_skill.answer(hub, payload, request.headers))
 
         return await _guard("kakao", request, handle, kakao.FIELDS)
+
+    # --- in-vehicle voice ---------------------------------------------------------------------
+
+    chat = [Depends(requires_chat)]
+
+    @router.post("/connectors/car/turns", tags=["channels"], dependencies=chat)
+    async def car_turn(request: Request) -> Response:
+        """In-vehicle voice client: n-best hypotheses and the car's state in; speech, display
+        and directives out, shaped for driving (see `connectors.car`)."""
+
+        async def handle(payload: Any) -> Response:
+            return JSONResponse(await car.answer(hub, payload))
+
+        return await _guard("car", request, handle, car.FIELDS)
+
+    @router.websocket("/connectors/car/voice")
+    async def car_voice(websocket: WebSocket) -> None:
+        """A voice session of several turns (`connectors.car.voice_session`)."""
+        if not await socket_allowed(websocket, "chat"):
+            return
+        await websocket.accept()
+        await car.voice_session(hub, websocket, disconnect=WebSocketDisconnect)
+        with contextlib.suppress(RuntimeError):  # closed by the client already
+            await websocket.close()
 
     # --- Rasa REST and callback --------------------------------------------------------------
 

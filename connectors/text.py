@@ -4,9 +4,13 @@
 '주문하신 상품은…'
 >>> split("첫 문장입니다. 두 번째 문장입니다.", 12)
 ['첫 문장입니다.', '두 번째 문장입니다.']
+>>> sentences("평일 9시에 엽니다. 주말엔 쉬어요! Why? Because.")
+['평일 9시에 엽니다.', '주말엔 쉬어요!', 'Why?', 'Because.']
 """
 
 from __future__ import annotations
+
+import re
 
 ELLIPSIS = "…"
 #: Where a long text is best cut, best first: paragraphs, lines, sentences, words.
@@ -24,6 +28,15 @@ def shorten(text: str, limit: int) -> str:
     if space >= limit * 0.6:
         head = head[:space]
     return head.rstrip() + ELLIPSIS
+
+
+#: A sentence ends at . ! ? (or their full-width forms) and white space, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+
+
+def sentences(text: str) -> list[str]:
+    """`text` cut into sentences (numbers like 8.5 stay whole: a break needs white space)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def split(text: str, limit: int) -> list[str]:
@@ -50,4 +63,4 @@ def split(text: str, limit: int) -> list[str]:
     return pieces
 
 
-__all__ = ["shorten", "split"]
+__all__ = ["sentences", "shorten", "split"]

@@ -25,6 +25,7 @@ from assistant.types import (
     Candidate,
     CardPart,
     ContextUpdate,
+    DirectivePart,
     NamedContext,
     QuickRepliesPart,
     QuickReply,
@@ -107,6 +108,61 @@ def demo_skills() -> list[ReplySkill]:
     )
     slow = ReplySkill("slow", "느리게", [TextPart(text="천천히 찾은 답이에요.")], delay_s=1.0)
     return [hours, card, slow]
+
+
+#: The answer of the car tests' service-hours question: three sentences.
+SERVICE_HOURS = (
+    "한빛모터스 서비스센터는 평일 오전 8시 30분부터 오후 5시 30분까지 운영합니다. "
+    "토요일은 낮 12시 30분까지 열고, 일요일과 공휴일은 쉽니다. "
+    "긴급출동은 080-700-0000으로 전화하세요."
+)
+
+
+def car_skills() -> list[ReplySkill]:
+    """Skills of the car tests: a long answer with a card and five options, a navigation
+    directive, and a slow manual answer beside a quick one."""
+    hours = ReplySkill(
+        "faq",
+        "서비스센터",
+        [
+            TextPart(text=SERVICE_HOURS),
+            CardPart(
+                title="가까운 서비스센터",
+                description="강남 서비스센터 · 2.1km",
+                buttons=(Button(label="길안내", text="강남 서비스센터로 안내해 줘"),),
+            ),
+            QuickRepliesPart(
+                options=tuple(
+                    QuickReply(label=label)
+                    for label in ("정비 예약", "토요일 운영", "긴급출동", "대차 서비스", "위치")
+                )
+            ),
+        ],
+        confidence=0.9,
+    )
+    navigate = ReplySkill(
+        "task",
+        "안내해",
+        [
+            TextPart(text="강남역으로 안내를 시작할게요."),
+            DirectivePart(
+                name="navigation.set_destination",
+                payload={"name": "강남역", "lat": 37.4979, "lon": 127.0276},
+                text="강남역으로 길안내를 시작합니다.",
+            ),
+        ],
+        confidence=0.95,
+    )
+    manual = ReplySkill(
+        "mrc", "타이어", [TextPart(text="적정 공기압은 36 psi입니다.")], delay_s=2.0
+    )
+    quick = ReplySkill(
+        "smalltalk",
+        "타이어",
+        [TextPart(text="타이어 점검은 서비스센터에서 해 드려요.")],
+        confidence=0.7,
+    )
+    return [hours, navigate, manual, quick]
 
 
 async def make_assistant(tmp_path: Path, skills: Sequence[Any] | None = None) -> Assistant:

@@ -35,7 +35,14 @@ from faq_index.errors import DuplicateEntryError, EntryImportError, UnknownEntry
 from faq_index.faq import FaqIndex
 from faq_index.formats import Format, dump_entries, parse_entries
 
-__all__ = ["ADMIN_KEY_ENV", "faq_admin_router", "faq_of_assistant"]
+__all__ = [
+    "ADMIN_KEY_ENV",
+    "ImportResult",
+    "apply_import",
+    "faq_admin_router",
+    "faq_of_assistant",
+    "import_refusal",
+]
 
 ADMIN_KEY_ENV = "ASSISTANT_ADMIN_API_KEY"
 FaqResolver = Callable[[Request, str], FaqIndex | None]
@@ -74,6 +81,35 @@ class SearchHit(BaseModel):
     question: str
     confidence: float
     score: float
+
+
+def import_refusal(error: EntryImportError) -> JSONResponse:
+    """422 naming every bad line of an imported file (`content.line N`)."""
+    problems = [
+        FieldProblem(field=f"content.line {p.line}" if p.line else "content", problem=p.message)
+        for p in error.problems
+    ]
+    return error_response(422, "invalid_entries", problems, str(error))
+
+
+async def apply_import(faq: FaqIndex, entries: list[FaqEntry], *, replace: bool) -> ImportResult:
+    """Add or update `entries` (and, with `replace`, drop the others) in one change."""
+    before = {e.id for e in faq.entries}
+    given = {e.id for e in entries}
+    if replace:
+        await asyncio.to_thread(faq.reset, entries)
+        deleted = len(before - given)
+    else:
+        merged = {e.id: e for e in faq.entries} | {e.id: e for e in entries}
+        await asyncio.to_thread(faq.reset, merged.values())
+        deleted = 0
+    return ImportResult(
+        imported=len(entries),
+        created=len(given - before),
+        updated=len(given & before),
+        deleted=deleted,
+        total=len(faq),
+    )
 
 
 def _refuse(status: int, code: str, field: str, problem: str, **headers: str) -> JSONResponse:
@@ -219,29 +255,8 @@ def faq_admin_router(
         try:
             entries = parse_entries(body.content, body.format, "content")
         except EntryImportError as e:
-            problems = [
-                FieldProblem(
-                    field=f"content.line {p.line}" if p.line else "content", problem=p.message
-                )
-                for p in e.problems
-            ]
-            return error_response(422, "invalid_entries", problems, str(e))
-        before = {e.id for e in faq.entries}
-        given = {e.id for e in entries}
-        if body.replace:
-            await asyncio.to_thread(faq.reset, entries)
-            deleted = len(before - given)
-        else:
-            merged = {e.id: e for e in faq.entries} | {e.id: e for e in entries}
-            await asyncio.to_thread(faq.reset, merged.values())
-            deleted = 0
-        return ImportResult(
-            imported=len(entries),
-            created=len(given - before),
-            updated=len(given & before),
-            deleted=deleted,
-            total=len(faq),
-        )
+            return import_refusal(e)
+        return await apply_import(faq, entries, replace=body.replace)
 
     @router.get("/search", response_model=list[SearchHit])
     async def search(

@@ -44,6 +44,7 @@ __all__ = [
     "SmalltalkSkill",
     "build_smalltalk_skill",
     "is_question",
+    "rule_paths",
     "turn_facts",
 ]
 
@@ -209,14 +210,20 @@ class SmalltalkSkill:
         )
 
 
-def build_smalltalk_skill(options: SmalltalkOptions, spec: SkillSpec, bot: Bot) -> SmalltalkSkill:
-    """Load the rule sets named in `options` (every problem at once) into a skill."""
+def rule_paths(options: SmalltalkOptions, bot: Bot) -> list[Path]:
+    """The rule files and directories a skill with these options loads, bundled ones first."""
     locales = options.bundled if options.bundled is not None else bot.config.locales
     paths: list[Path] = []
     for locale in locales:
         paths.extend(bundled_paths(locale))
     for relative in options.rules:
         paths.append(bot.path(relative))
+    return paths
+
+
+def build_smalltalk_skill(options: SmalltalkOptions, spec: SkillSpec, bot: Bot) -> SmalltalkSkill:
+    """Load the rule sets named in `options` (every problem at once) into a skill."""
+    paths = rule_paths(options, bot)
     rng = random.Random(options.seed) if options.seed is not None else None
     try:
         engine = load_rules(paths, rng=rng)

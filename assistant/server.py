@@ -173,7 +173,11 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     if assistant is not None:
         attach(app, assistant)
     # Added last runs first: request id, then CORS, rate, time and size limits.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        per_prefix={"/admin/api/": settings.admin_max_body_bytes},  # console uploads
+    )
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_s)
     app.add_middleware(ClientRateLimit, per_minute=settings.rate_per_client)
     if settings.cors_origins:

@@ -13,6 +13,8 @@
 | `ASSISTANT_ADMIN_API_KEY` | (none) | a key for the admin endpoints, besides stored admin keys |
 | `ASSISTANT_CONTENT_POLL` | `2` | seconds between checks for FAQ changes made by other processes |
 | `ASSISTANT_SESSION_LOCKS` | `postgres` on PostgreSQL, else `local` | `local`, `postgres` or a `redis://` URL |
+| `ASSISTANT_ADMIN_MAX_BODY_BYTES` | `8388608` | body limit of the admin console's API (document and FAQ uploads) |
+| `ASSISTANT_ADMIN_SESSION_HOURS` | `8` | how long an admin console login lasts |
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     require_api_key: bool = False
     content_poll_s: float = 2.0
+    admin_max_body_bytes: int = 8 * 1024 * 1024
+    admin_session_hours: float = 8.0
     admin_api_key: str | None = field(default=None, repr=False)  # a secret: never printed
 
     @classmethod
@@ -58,5 +62,7 @@ class Settings:
         values["content_poll_s"] = float(env("ASSISTANT_CONTENT_POLL", "2"))
         values["require_api_key"] = env("ASSISTANT_REQUIRE_API_KEY", "0") == "1"
         values["admin_api_key"] = env("ASSISTANT_ADMIN_API_KEY") or None
+        values["admin_max_body_bytes"] = int(env("ASSISTANT_ADMIN_MAX_BODY_BYTES", str(8 << 20)))
+        values["admin_session_hours"] = float(env("ASSISTANT_ADMIN_SESSION_HOURS", "8"))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from assistant import logs, metrics
@@ -31,20 +31,32 @@ log = logging.getLogger("assistant.server")
 class BodyLimit:
     """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent.
 
-    The body is read here first (it is small by definition) and replayed to the app.
+    `per_prefix` allows other limits under some paths (the admin console's uploads of
+    documents and FAQ files: `{"/admin/api/": 8 << 20}`). The body is read here first (it is
+    small by definition) and replayed to the app.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, per_prefix: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_prefix = dict(per_prefix or {})
+
+    def limit(self, path: str) -> int:
+        for prefix, limit in self.per_prefix.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(scope, receive, send, max_bytes)
             return
         chunks: list[bytes] = []
         size = 0
@@ -54,8 +66,8 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if size > max_bytes:
+                await self._refuse(scope, receive, send, max_bytes)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -71,9 +83,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         metrics.REFUSED.labels("body_too_large").inc()
-        problem = FieldProblem(field="body", problem=f"is larger than {self.max_bytes} bytes")
+        problem = FieldProblem(field="body", problem=f"is larger than {max_bytes} bytes")
         await error_response(413, "body_too_large", [problem])(scope, receive, send)
 
 

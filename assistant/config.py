@@ -63,6 +63,11 @@ class PolicyConfig(_Strict):
     clarify_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     max_suggestions: int = Field(default=3, ge=1, le=10)
     precedence: list[list[str]] = Field(default_factory=lambda: [["task"]])
+    #: Two passing candidates (with suggestions, different routes) closer than this are both
+    #: offered instead of guessing; 0 turns it off.
+    clarify_margin: float = Field(default=0.0, ge=0.0, le=1.0)
+    #: Hand the conversation to a person at this many fallbacks in a row; 0 never.
+    handoff_after: int = Field(default=3, ge=0, le=100)
 
     @field_validator("thresholds")
     @classmethod
@@ -92,6 +97,11 @@ class Messages(_Strict):
         en="Say 'talk to an agent' if you'd like a person to help.",
     )
     clarify: Localized = Localized(ko="혹시 이런 질문이신가요?", en="Did you mean one of these?")
+    #: Said when the conversation is handed to a person (on request, or after failures).
+    handoff_now: Localized = Localized(
+        ko="상담원에게 연결해 드릴게요. 잠시만 기다려 주세요.",
+        en="I'll connect you to an agent. Please hold on a moment.",
+    )
 
 
 class Limits(_Strict):

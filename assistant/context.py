@@ -36,6 +36,9 @@ class TurnRecord(BaseModel):
     route: str
     confidence: float
     at: float
+    #: the text the answer was found for, when it was not what the user said (a follow-up
+    #: read with the question before it, a correction's new question)
+    reading: str | None = None
 
 
 class ActiveContext(BaseModel):
@@ -65,6 +68,8 @@ class DialogueContext(BaseModel):
     slots: dict[str, Any] = Field(default_factory=dict)
     contexts: dict[str, ActiveContext] = Field(default_factory=dict)
     history_size: int = Field(default=DEFAULT_HISTORY, ge=1)
+    #: the last reply in full (its parts), so that "다시 말해줘" can say it again
+    last_reply: dict[str, Any] | None = None
 
     def active_context(self, name: str, *, now: float) -> ActiveContext | None:
         found = self.contexts.get(name)
@@ -76,6 +81,15 @@ class DialogueContext(BaseModel):
     @property
     def last_turn(self) -> TurnRecord | None:
         return self.history[-1] if self.history else None
+
+    def failures(self) -> int:
+        """How many turns in a row, counting back from the last, fell back."""
+        count = 0
+        for turn in reversed(self.history):
+            if turn.route != "fallback":
+                break
+            count += 1
+        return count
 
     def apply(self, update: ContextUpdate, *, now: float) -> None:
         """Apply the chosen candidate's changes."""

@@ -7,9 +7,16 @@ Order of decision (`choose`):
 2. The precedence tiers of `bot.yaml` (`policy.precedence`, e.g. `[[task]]`): the first tier
    with a candidate above its skill's threshold wins; inside a tier, the highest confidence.
 3. The best of every other candidate above its skill's threshold (FAQ, MRC, small talk...).
+   In 2 and 3, when the runner-up (another route, above its threshold) is within
+   `clarify_margin` of the winner and both carry a `suggestion`, both are offered instead.
 4. Clarification: candidates between `clarify_threshold` and their skill's threshold that carry
    a `suggestion` are offered as quick replies ("혹시 이런 질문이신가요?").
-5. Fallback: the bot's fallback message and a hand-off part, so a person can take over.
+5. Fallback: the bot's fallback message and a hand-off part, so a person can take over; at the
+   `handoff_after`-th fallback in a row, the conversation is handed to a person (route
+   `handoff`).
+
+A `resume` candidate (an open form's next prompt) is never chosen: when another skill answered
+the turn (an interruption), or nothing did, its parts follow the reply, so the form goes on.
 
 Ties are broken by the order of the skills in `bot.yaml`, then by the order a skill gave.
 """
@@ -32,7 +39,7 @@ from assistant.types import (
     TextPart,
 )
 
-Outcome = Literal["answer", "clarify", "fallback"]
+Outcome = Literal["answer", "clarify", "fallback", "handoff"]
 
 #: The named context a clarification leaves, holding the questions it offered.
 CLARIFY_CONTEXT = "clarify"
@@ -56,30 +63,86 @@ def choose(
     messages: Messages,
     locale: str,
     skill_order: Sequence[str] = (),
+    failures: int = 0,
 ) -> Decision:
-    """Pick one reply for the turn; see the module docstring for the order of decision."""
+    """Pick one reply for the turn; see the module docstring for the order of decision.
+
+    `failures` is how many turns in a row fell back before this one."""
     rank = {name: i for i, name in enumerate(skill_order)}
     ordered = sorted(
         enumerate(candidates),
         key=lambda ic: (-ic[1].confidence, rank.get(ic[1].skill, len(rank)), ic[0]),
     )
-    best_first = [c for _, c in ordered]
+    best_first = [c for _, c in ordered if not c.resume]
+    resume = next((c for _, c in ordered if c.resume), None)
     passing = [c for c in best_first if c.confidence >= policy.threshold(c.skill)]
 
     floor = [c for c in passing if c.holds_floor]
     if floor:
         return _answer(floor[0])
-    for tier in policy.precedence:
-        in_tier = [c for c in passing if c.skill in tier]
-        if in_tier:
-            return _answer(in_tier[0])
-    if passing:
-        return _answer(passing[0])
+    winner = _first_by_precedence(passing, policy.precedence)
+    if winner is not None:
+        runner_up = next((c for c in passing if c.reply.route != winner.reply.route), None)
+        if runner_up is not None and _close(winner, runner_up, policy):
+            return _resumed(_clarify([winner, runner_up], messages.clarify.get(locale)), resume)
+        return _resumed(_answer(winner), resume)
 
     suggestions = _suggestions(best_first, policy)
     if suggestions:
-        return _clarify(suggestions, messages.clarify.get(locale))
-    return _fallback(messages, locale)
+        return _resumed(_clarify(suggestions, messages.clarify.get(locale)), resume)
+    if policy.handoff_after and failures + 1 >= policy.handoff_after:
+        return handoff(messages, locale, reason="repeated_failures")
+    return _resumed(_fallback(messages, locale), resume)
+
+
+def _first_by_precedence(
+    passing: Sequence[Candidate], precedence: Sequence[Sequence[str]]
+) -> Candidate | None:
+    """The best passing candidate of the first precedence tier that has one, else the best."""
+    for tier in precedence:
+        in_tier = [c for c in passing if c.skill in tier]
+        if in_tier:
+            return in_tier[0]
+    return passing[0] if passing else None
+
+
+def _close(winner: Candidate, runner_up: Candidate, policy: PolicyConfig) -> bool:
+    return (
+        policy.clarify_margin > 0
+        and winner.suggestion is not None
+        and runner_up.suggestion is not None
+        and winner.suggestion != runner_up.suggestion
+        and abs(winner.confidence - runner_up.confidence) < policy.clarify_margin
+    )
+
+
+def _resumed(decision: Decision, resume: Candidate | None) -> Decision:
+    """The decision with the open form's prompt after its reply (see the module docstring)."""
+    if resume is None or (decision.chosen is not None and decision.chosen.skill == resume.skill):
+        return decision
+    reply = decision.reply.model_copy(
+        update={"parts": (*decision.reply.parts, *resume.reply.parts), "expects_reply": True}
+    )
+    first, then = decision.update, resume.update
+    update = ContextUpdate(
+        topic=first.topic if first.topic is not None else then.topic,
+        slots={**then.slots, **first.slots},
+        activate=(*then.activate, *first.activate),
+        deactivate=tuple(
+            d
+            for d in (*first.deactivate, *then.deactivate)
+            if d not in {c.name for c in then.activate}
+        ),
+    )
+    return Decision(reply=reply, outcome=decision.outcome, chosen=decision.chosen, update=update)
+
+
+def handoff(messages: Messages, locale: str, *, reason: str) -> Decision:
+    """Hand the conversation to a person: the channel maps the hand-off part to its operator
+    action (a Kakao `operator` button, a Rasa `custom` message...)."""
+    text = messages.handoff_now.get(locale)
+    reply = Reply(parts=(HandoffPart(text=text, reason=reason),), route="handoff", confidence=1.0)
+    return Decision(reply=reply, outcome="handoff", chosen=None, update=ContextUpdate())
 
 
 def _answer(candidate: Candidate) -> Decision:

@@ -170,8 +170,8 @@ ReplyPart = Annotated[
 class Reply(_Value):
     """What the assistant answers: ordered parts plus how it decided.
 
-    `route` is `smalltalk`, `faq:<id>`, `mrc:<doc>#<passage>`, `task:<intent>`, `clarify` or
-    `fallback`; `expects_reply` tells voice clients to keep the microphone open. `understood` is
+    `route` is `smalltalk`, `faq:<id>`, `mrc:<doc>#<passage>`, `task:<intent>`, `clarify`,
+    `handoff`, `repeat` or `fallback`; `expects_reply` tells voice clients to keep the microphone open. `understood` is
     the recognizer hypothesis the reply answers, when the utterance came with alternatives.
     """
 
@@ -226,6 +226,9 @@ class Candidate(_Value):
     holds_floor: bool = False
     suggestion: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    #: Not an answer to this turn but what to say after it: an open form's next prompt, added
+    #: by the policy when another skill answered the turn (an interruption). Never chosen.
+    resume: bool = False
 
 
 __all__ = [

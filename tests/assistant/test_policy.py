@@ -106,3 +106,58 @@ def test_fallback_has_a_handoff_part_in_the_users_language() -> None:
     assert d.outcome == "fallback" and d.reply.route == "fallback" and d.chosen is None
     assert isinstance(d.reply.parts[-1], HandoffPart)
     assert "agent" in d.reply.plain_text()
+
+
+# --- close calls, resumed forms, repeated failures ---------------------------------------------
+
+
+def test_two_close_candidates_are_both_offered() -> None:
+    policy = POLICY.model_copy(update={"clarify_margin": 0.1})
+    d = pick(
+        cand("task", 0.72, suggestion="길 안내", route="task:navigate"),
+        cand("task", 0.68, suggestion="전화 걸기", route="task:call"),
+        policy=policy,
+    )
+    assert d.outcome == "clarify"
+    options = d.reply.parts[1]
+    assert isinstance(options, QuickRepliesPart)
+    assert [o.label for o in options.options] == ["길 안내", "전화 걸기"]
+    clear = pick(
+        cand("task", 0.9, suggestion="길 안내", route="task:navigate"),
+        cand("task", 0.68, suggestion="전화 걸기", route="task:call"),
+        policy=policy,
+    )
+    assert clear.outcome == "answer" and clear.reply.route == "task:navigate"
+
+
+def test_an_open_forms_prompt_follows_the_answer_to_an_interruption() -> None:
+    resume = Candidate(
+        reply=text_reply("몇 시로 예약할까요?", "task:book", 0.0),
+        confidence=0.0,
+        skill="task",
+        resume=True,
+    )
+    d = pick(cand("faq", 0.9, route="faq:weekend"), resume)
+    assert d.chosen is not None and d.chosen.skill == "faq"
+    assert [p.fallback_text() for p in d.reply.parts] == ["faq says", "몇 시로 예약할까요?"]
+    assert d.reply.route == "faq:weekend" and d.reply.expects_reply
+    alone = pick(resume)  # nothing answered: the fallback, then the prompt again
+    assert (
+        alone.outcome == "fallback"
+        and alone.reply.parts[-1].fallback_text() == "몇 시로 예약할까요?"
+    )
+
+
+def test_repeated_fallbacks_hand_the_conversation_to_a_person() -> None:
+    policy = POLICY.model_copy(update={"handoff_after": 3})
+    assert pick(cand("faq", 0.1), policy=policy).outcome == "fallback"
+    d = choose(
+        [cand("faq", 0.1)],
+        policy=policy,
+        messages=Messages(),
+        locale="ko",
+        failures=2,
+    )
+    assert d.outcome == "handoff" and d.reply.route == "handoff"
+    (part,) = d.reply.parts
+    assert isinstance(part, HandoffPart) and part.reason == "repeated_failures"

@@ -38,7 +38,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -57,9 +57,9 @@ from assistant.types import (
     TextPart,
     Utterance,
 )
-from connectors.errors import PayloadError
+from connectors.errors import PayloadError, error_body
 from connectors.hub import Hub
-from connectors.payload import read_json, read_model
+from connectors.payload import JsonSocket, read_json, read_model
 from connectors.text import sentences, shorten
 
 log = logging.getLogger("connector.car")
@@ -199,7 +199,8 @@ _UNSUPPORTED = {
 }
 _OR = {"ko": "또는", "en": "or"}
 _SSML_LANG = {"ko": "ko-KR", "en": "en-US"}
-_PHONE = re.compile(r"(?<![\d-])(\+?\d{2,4}-\d{3,4}-\d{4})(?![\d-])")
+#: Phone numbers (02-123-4567, 080-700-0000, 1588-0000), read digit by digit in SSML.
+_PHONE = re.compile(r"(?<![\d-])(\+?(?:\d{2,4}-)?\d{3,4}-\d{4})(?![\d-])")
 
 
 def render(
@@ -347,27 +348,12 @@ async def answer(hub: Hub, payload: Any) -> dict[str, Any]:
 # --- a voice session over a WebSocket --------------------------------------------------------
 
 
-class JsonSocket(Protocol):
-    """What `voice_session` needs of a WebSocket (Starlette's has it)."""
-
-    async def receive_text(self) -> str: ...
-
-    async def send_json(self, data: Any, mode: str = "text") -> None: ...
-
-
 class _Disconnected(Exception):
     pass
 
 
 def error_event(code: str, field: str, problem: str) -> dict[str, Any]:
-    return {
-        "type": "error",
-        "error": {
-            "code": code,
-            "message": f"{field}: {problem}",
-            "fields": [{"field": field, "problem": problem}],
-        },
-    }
+    return {"type": "error", "error": error_body(code, field, problem)}
 
 
 async def voice_session(
@@ -465,7 +451,6 @@ __all__ = [
     "CarHypothesis",
     "CarLimits",
     "CarRequest",
-    "JsonSocket",
     "Location",
     "Vehicle",
     "answer",

@@ -10,6 +10,21 @@ ConnectorError
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def error_body(code: str, field: str, problem: str) -> dict[str, Any]:
+    """A refusal as every channel sends it (HTTP body's `error`, socket `error` events).
+
+    >>> error_body("invalid_payload", "hypotheses.0.text", "is required")["message"]
+    'hypotheses.0.text: is required'
+    """
+    return {
+        "code": code,
+        "message": f"{field}: {problem}",
+        "fields": [{"field": field, "problem": problem}],
+    }
+
 
 class ConnectorError(Exception):
     """Base class of the connectors' errors."""
@@ -41,4 +56,4 @@ class DeliveryError(ConnectorError):
     """An outbound POST was not accepted; the message says by whom and why."""
 
 
-__all__ = ["ConnectorError", "DeliveryError", "PayloadError", "Unauthorized"]
+__all__ = ["ConnectorError", "DeliveryError", "PayloadError", "Unauthorized", "error_body"]

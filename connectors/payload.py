@@ -15,13 +15,21 @@ sender - is required
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from connectors.errors import PayloadError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class JsonSocket(Protocol):
+    """What a connector's WebSocket session needs of its socket (Starlette's has it)."""
+
+    async def receive_text(self) -> str: ...
+
+    async def send_json(self, data: Any, mode: str = "text") -> None: ...
 
 
 def read_json(body: bytes) -> Any:
@@ -59,4 +67,4 @@ def _json_type(value: Any) -> str:
     return "a number" if isinstance(value, int | float) else type(value).__name__
 
 
-__all__ = ["read_json", "read_model"]
+__all__ = ["JsonSocket", "read_json", "read_model"]

@@ -24,18 +24,11 @@ import socketio  # type: ignore[import-untyped]  # python-socketio ships no type
 from assistant.errors import InputError
 from connectors import rasa
 from connectors.errors import PayloadError
+from connectors.errors import error_body as _error
 from connectors.hub import Hub
 from connectors.payload import read_model
 
 log = logging.getLogger("connector.socketio")
-
-
-def _error(code: str, field: str, problem: str) -> dict[str, Any]:
-    return {
-        "code": code,
-        "message": f"{field}: {problem}",
-        "fields": [{"field": field, "problem": problem}],
-    }
 
 
 def build_socketio(hub: Hub) -> Any:

@@ -153,6 +153,12 @@ class WebhookStore:
         async with self.engine.connect() as conn:
             return [_webhook(r) for r in await conn.execute(query)]
 
+    async def for_channel(self, channel: str) -> list[Webhook]:
+        """Webhooks registered for exactly `channel` (catch-all webhooks are not among them)."""
+        query = select(WEBHOOKS).where(WEBHOOKS.c.channel == channel)
+        async with self.engine.connect() as conn:
+            return [_webhook(r) for r in await conn.execute(query.order_by(WEBHOOKS.c.created_at))]
+
     # --- deliveries ----------------------------------------------------------------------------
 
     async def enqueue(

@@ -34,8 +34,9 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -129,18 +130,30 @@ class WebhookDispatcher:
 
     # --- producing -----------------------------------------------------------------------------
 
-    async def publish(self, utterance: Utterance, reply: Reply) -> list[str]:
-        """Keep a delivery of this turn for every matching webhook; their ids."""
-        hooks = await self.store.matching(
-            channel=utterance.channel, session_id=utterance.session_id
-        )
+    async def publish(
+        self,
+        utterance: Utterance,
+        reply: Reply,
+        *,
+        hooks: Sequence[Webhook] | None = None,
+        event: str = "reply",
+        extra: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """Keep a delivery of this turn for every matching webhook (or for `hooks`); their ids.
+
+        `event` names the delivery (`X-Assistant-Event` and the body's `event`); `extra` adds
+        keys to the body (the mobile connector's device and rendered messages)."""
+        if hooks is None:
+            hooks = await self.store.matching(
+                channel=utterance.channel, session_id=utterance.session_id
+            )
         if not hooks:
             return []
         items: list[tuple[str, Webhook, str]] = []
         for hook in hooks:
             delivery_id = uuid.uuid4().hex
             body = {
-                "event": "reply",
+                "event": event,
                 "delivery_id": delivery_id,
                 "webhook_id": hook.id,
                 "session_id": utterance.session_id,
@@ -150,9 +163,10 @@ class WebhookDispatcher:
                 "reply": reply.model_dump(mode="json"),
                 "text": reply.plain_text(),
                 "created_at": datetime.now(UTC).isoformat(),
+                **(extra or {}),
             }
             items.append((delivery_id, hook, json.dumps(body, ensure_ascii=False)))
-        await self.store.enqueue(items, event="reply", now=self.clock())
+        await self.store.enqueue(items, event=event, now=self.clock())
         self._wake.set()
         return [delivery_id for delivery_id, _, _ in items]
 

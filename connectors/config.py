@@ -41,6 +41,8 @@ class ConnectorConfig:
     kakao_callback_hosts: tuple[str, ...] = ("kakao.com", "kakaoenterprise.com")
     rasa_callback_url: str | None = None
     car_time_budget_s: float = 1.5
+    #: Seconds between keep-alive comments of a mobile event stream while its turn runs.
+    mobile_keepalive_s: float = 15.0
     socketio_cors: str | list[str] | None = None
     webhook_retry_base_s: float = 1.0
     webhook_retry_max_s: float = 600.0

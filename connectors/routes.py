@@ -7,6 +7,8 @@
 |---|---|
 | `POST /connectors/kakao/skill` | KakaoTalk (Open Builder skill server v2.0) |
 | `POST /connectors/car/turns`, WebSocket `/connectors/car/voice` | in-vehicle voice client (chat key when keys are required) |
+| `POST /connectors/mobile/devices`, `GET/DELETE .../devices/{id}`, `GET .../devices/{id}/messages` | mobile app devices (chat key when keys are required) |
+| `POST /connectors/mobile/messages`, `POST .../messages/stream` (SSE), WebSocket `/connectors/mobile/socket` | mobile app messages |
 | `GET /webhooks/rest/`, `POST /webhooks/rest/webhook` | Rasa REST |
 | `GET /webhooks/callback/`, `POST /webhooks/callback/webhook` | Rasa callback |
 | `/socket.io` | Rasa socket.io (python-socketio) |
@@ -40,9 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assistant.api.auth import AuthError
 from assistant.errors import InputError
 from assistant.types import Utterance
-from connectors import car, kakao, kakao_skill, rasa
+from connectors import car, kakao, kakao_skill, mobile, rasa
 from connectors.config import ConnectorConfig
-from connectors.errors import DeliveryError, PayloadError, Unauthorized
+from connectors.errors import DeliveryError, PayloadError, Unauthorized, error_body
 from connectors.hub import Hub
 from connectors.outbound import post_json
 from connectors.payload import read_json, read_model
@@ -57,14 +59,7 @@ _CALLBACK_WINDOW_S = 60.0
 
 def error(status: int, code: str, field: str, problem: str) -> JSONResponse:
     """A refusal in the server's error format."""
-    body = {
-        "error": {
-            "code": code,
-            "message": f"{field}: {problem}",
-            "fields": [{"field": field, "problem": problem}],
-        }
-    }
-    return JSONResponse(body, status_code=status)
+    return JSONResponse({"error": error_body(code, field, problem)}, status_code=status)
 
 
 Handler = Callable[[Any], Awaitable[Response]]
@@ -225,6 +220,85 @@ def _router(hub: Hub) -> APIRouter:
         await websocket.accept()
         await car.voice_session(hub, websocket, disconnect=WebSocketDisconnect)
         with contextlib.suppress(RuntimeError):  # closed by the client already
+            await websocket.close()
+
+    # --- mobile apps ---------------------------------------------------------------------------
+
+    @router.post("/connectors/mobile/devices", tags=["mobile"], dependencies=chat)
+    async def register_device(request: Request) -> Response:
+        """Register a device (or update it): platform, locale, time zone, push target.
+        201 when it is new, 200 when it was known."""
+
+        async def handle(payload: Any) -> Response:
+            device, created = await mobile.register(hub, payload)
+            return JSONResponse(device.public(), status_code=201 if created else 200)
+
+        return await _guard("mobile", request, handle, {})
+
+    @router.get("/connectors/mobile/devices/{device_id}", tags=["mobile"], dependencies=chat)
+    async def get_device(device_id: str) -> Response:
+        """A registered device."""
+        device = await mobile.devices(hub).get(device_id)
+        if device is None:
+            return error(404, "not_found", "device_id", f"no device {device_id!r}")
+        return JSONResponse(device.public())
+
+    @router.delete(
+        "/connectors/mobile/devices/{device_id}",
+        status_code=204,
+        tags=["mobile"],
+        dependencies=chat,
+    )
+    async def remove_device(device_id: str) -> Response:
+        """Forget a device (no more pushes); its conversation stays."""
+        if await mobile.devices(hub).remove(device_id):
+            return Response(status_code=204)
+        return error(404, "not_found", "device_id", f"no device {device_id!r}")
+
+    @router.get(
+        "/connectors/mobile/devices/{device_id}/messages", tags=["mobile"], dependencies=chat
+    )
+    async def device_messages(device_id: str, after: int = 0) -> Response:
+        """The device's recent turns after turn number `after`: what an app that was away
+        missed."""
+        device = await mobile.devices(hub).get(device_id)
+        if device is None:
+            return error(404, "not_found", "device_id", f"no device {device_id!r}")
+        return JSONResponse(await mobile.history(hub, device, after=after))
+
+    @router.post("/connectors/mobile/messages", tags=["mobile"], dependencies=chat)
+    async def mobile_message(request: Request) -> Response:
+        """A message from the app, answered with the reply's rich messages."""
+
+        async def handle(payload: Any) -> Response:
+            _, utterance = await mobile.parse(hub, payload)
+            reply = await hub.turn(utterance)
+            return JSONResponse(mobile.answer(reply, utterance))
+
+        return await _guard("mobile", request, handle, mobile.FIELDS)
+
+    @router.post("/connectors/mobile/messages/stream", tags=["mobile"], dependencies=chat)
+    async def mobile_stream(request: Request) -> Response:
+        """A message from the app, answered as server-sent events: `typing`, `part`...,
+        `done`. A reply whose stream closed early is pushed."""
+
+        async def handle(payload: Any) -> Response:
+            device, utterance = await mobile.parse(hub, payload)
+            events = mobile.event_stream(
+                hub, device, utterance, keepalive_s=hub.config.mobile_keepalive_s
+            )
+            return mobile.EventStreamResponse(events)
+
+        return await _guard("mobile", request, handle, mobile.FIELDS)
+
+    @router.websocket("/connectors/mobile/socket")
+    async def mobile_socket(websocket: WebSocket, device_id: str) -> None:
+        """The app's messages over one WebSocket (`connectors.mobile.socket_session`)."""
+        if not await socket_allowed(websocket, "chat"):
+            return
+        await websocket.accept()
+        await mobile.socket_session(hub, websocket, device_id, disconnect=WebSocketDisconnect)
+        with contextlib.suppress(RuntimeError):
             await websocket.close()
 
     # --- Rasa REST and callback --------------------------------------------------------------

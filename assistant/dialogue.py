@@ -9,6 +9,13 @@ skill for candidates (concurrently, each within its time budget; a skill that fa
 logged and left out), let `policy.choose` decide, then store the new context and the turn log
 (every candidate with its score, the route, latency) in one transaction.
 
+Before the skills, the turn's *move* is read (`assistant.moves`): a follow-up ("그럼 주말에는?")
+is also put to the retrieval skills (those with `reads_follow_ups`) rewritten with the question
+before it, and the more confident answer wins; a correction ("아니 그거 말고 ...") leaves the
+corrected answer out; "다시 말해줘" says the last reply again and "상담원 연결" hands off. Only the
+chosen candidate's skill then acts (`Actor.act`: webhooks, action servers), so no action runs
+for an answer that was not given.
+
 Speech recognizers send several hypotheses (`Utterance.alternatives`, the n-best list). The top
 few (`limits.max_hypotheses`) are each put to the skills and the policy against the same loaded
 context, concurrently and with nothing changed; the one whose decision scores best — the reply's
@@ -33,9 +40,10 @@ from assistant import logs, metrics
 from assistant.config import Bot, SkillSpec, load_bot
 from assistant.context import DialogueContext, TurnRecord
 from assistant.errors import InputError, StoreError
+from assistant.moves import Move, read_move
 from assistant.normalize import detect_locale, normalize_text
-from assistant.policy import Decision, choose
-from assistant.skill import Skill, TurnInput
+from assistant.policy import Decision, choose, handoff
+from assistant.skill import Actor, Skill, TurnInput
 from assistant.skills import build_skills
 from assistant.store import (
     DuplicateMessage,
@@ -45,7 +53,7 @@ from assistant.store import (
     TurnLog,
     make_locks,
 )
-from assistant.types import Candidate, HandoffPart, Reply, Utterance
+from assistant.types import Candidate, HandoffPart, Reply, TextPart, Utterance
 
 log = logging.getLogger("assistant.dialogue")
 
@@ -88,6 +96,7 @@ class Proposal:
     outcomes: tuple[SkillOutcome, ...]
     candidates: tuple[Candidate, ...]
     decision: Decision
+    move: Move | None = None
 
     def candidate_log(self) -> list[dict[str, Any]]:
         """Every candidate with its score, as the turn log keeps them."""
@@ -202,7 +211,7 @@ class Assistant:
             proposal, heard, evaluated = await self._propose_best(
                 utterance, text, locale, context, now
             )
-            decision = proposal.decision
+            decision = await self._act(proposal, utterance, context, now)
             context.apply(decision.update, now=now)
             context.record(
                 TurnRecord(
@@ -211,8 +220,10 @@ class Assistant:
                     route=decision.reply.route,
                     confidence=decision.reply.confidence,
                     at=now,
+                    reading=_reading(proposal, decision),
                 )
             )
+            context.last_reply = decision.reply.model_dump(mode="json")
             context.end_turn(now=now)
             latency_ms = (time.perf_counter() - started) * 1000
             turn_log = TurnLog(
@@ -335,19 +346,86 @@ class Assistant:
         context: DialogueContext,
         now: float,
     ) -> Proposal:
-        turn = TurnInput(utterance=utterance, text=text, locale=locale, context=context, now=now)
-        outcomes = await self._ask_skills(turn)
-        candidates = [c for o in outcomes for c in o.candidates]
+        move = read_move(text, locale, context)
+        turn = TurnInput(
+            utterance=utterance, text=move.text, locale=locale, context=context, now=now, move=move
+        )
+        asked = [self._ask_skills(turn)]
+        if move.rewritten is not None:  # a follow-up: the retrieval skills read it rewritten too
+            rewritten = dataclasses.replace(turn, text=move.rewritten)
+            asked.append(self._ask_skills(rewritten, follow_ups_only=True))
+        plain, *other = await asyncio.gather(*asked)
+        candidates = [c for o in plain for c in o.candidates if c.reply.route not in move.exclude]
+        for outcome in other[0] if other else []:
+            candidates.extend(
+                c.model_copy(update={"details": {**c.details, "reading": move.rewritten}})
+                for c in outcome.candidates
+                if c.reply.route not in move.exclude + move.exclude_in_rewritten
+            )
+        candidates.extend(self._moves(move, context, locale))
         decision = choose(
             candidates,
             policy=self.bot.config.policy,
             messages=self.bot.config.messages,
             locale=locale,
             skill_order=self.skill_names,
+            failures=context.failures(),
         )
-        return Proposal(text, locale, tuple(outcomes), tuple(candidates), decision)
+        outcomes = (*plain, *(other[0] if other else ()))
+        return Proposal(text, locale, outcomes, tuple(candidates), decision, move)
 
-    async def _ask_skills(self, turn: TurnInput) -> list[SkillOutcome]:
+    def _moves(self, move: Move, context: DialogueContext, locale: str) -> list[Candidate]:
+        """The dialogue's own candidates: say the last reply again, hand off on request."""
+        if move.kind == "repeat" and move.previous is not None:
+            if context.last_reply is not None:
+                last = Reply.model_validate(context.last_reply)
+                parts = last.parts
+            else:
+                parts = (TextPart(text=move.previous.reply),)
+            reply = Reply(parts=parts, route="repeat", confidence=1.0)
+            return [Candidate(reply=reply, confidence=1.0, skill="dialogue", holds_floor=True)]
+        if move.kind == "handoff":
+            decided = handoff(self.bot.config.messages, locale, reason="requested")
+            return [
+                Candidate(reply=decided.reply, confidence=1.0, skill="dialogue", holds_floor=True)
+            ]
+        return []
+
+    async def _act(
+        self, proposal: Proposal, utterance: Utterance, context: DialogueContext, now: float
+    ) -> Decision:
+        """Let the chosen candidate's skill carry out its action (only the chosen one acts)."""
+        decision = proposal.decision
+        chosen = decision.chosen
+        if chosen is None:
+            return decision
+        skill = next((s for spec, s in self.skills if spec.name == chosen.skill), None)
+        if not isinstance(skill, Actor):
+            return decision
+        turn = TurnInput(
+            utterance=utterance,
+            text=proposal.move.text if proposal.move else proposal.text,
+            locale=proposal.locale,
+            context=context,
+            now=now,
+            move=proposal.move,
+        )
+        try:
+            async with asyncio.timeout(self.bot.config.limits.turn_timeout_ms / 1000):
+                done = await skill.act(chosen, turn)
+        except Exception:  # a failing action degrades the answer, never the turn
+            log.exception("skill.act_failed", extra={"skill": chosen.skill})
+            return decision
+        if done is chosen:
+            return decision
+        reply = done.reply
+        if decision.reply.understood is not None:
+            reply = reply.model_copy(update={"understood": decision.reply.understood})
+        return dataclasses.replace(decision, reply=reply, chosen=done, update=done.update)
+
+    async def _ask_skills(
+        self, turn: TurnInput, *, follow_ups_only: bool = False
+    ) -> list[SkillOutcome]:
         budget = self.bot.config.limits.turn_timeout_ms
         if turn.utterance.time_budget_ms is not None:
             budget = min(budget, turn.utterance.time_budget_ms)
@@ -356,6 +434,7 @@ class Assistant:
                 *(
                     self._ask(spec.name, skill, turn, min(spec.timeout_ms, budget) / 1000)
                     for spec, skill in self.skills
+                    if not follow_ups_only or getattr(skill, "reads_follow_ups", False)
                 )
             )
         )
@@ -392,6 +471,17 @@ class Assistant:
 
 def _sid(turn: TurnInput) -> str:
     return turn.utterance.session_id
+
+
+def _reading(proposal: Proposal, decision: Decision) -> str | None:
+    """The text the chosen answer was found for, when it is not what the user said."""
+    chosen = decision.chosen
+    if chosen is not None and isinstance(chosen.details.get("reading"), str):
+        return str(chosen.details["reading"])
+    move = proposal.move
+    if move is not None and move.text != proposal.text:
+        return move.text
+    return None
 
 
 def _hypotheses_log(

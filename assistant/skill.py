@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from assistant.context import DialogueContext
+from assistant.moves import Move
 from assistant.types import Candidate, Reply, TextPart, Utterance
 
-__all__ = ["Candidate", "Reply", "Skill", "TextPart", "TurnInput"]
+__all__ = ["Actor", "Candidate", "Reply", "Skill", "TextPart", "TurnInput"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,9 @@ class TurnInput:
     """What a skill sees of a turn.
 
     `text` is the normalized text, `locale` the resolved locale (given or detected). `context`
-    is the session's context as loaded for this turn: read it, do not change it.
+    is the session's context as loaded for this turn: read it, do not change it. `move` says
+    how the turn relates to the ones before (a follow-up, a correction: `assistant.moves`);
+    for a follow-up's rewritten reading, `text` is the rewritten text.
     """
 
     utterance: Utterance
@@ -38,6 +41,7 @@ class TurnInput:
     locale: str
     context: DialogueContext
     now: float
+    move: Move | None = None
 
 
 @runtime_checkable
@@ -47,3 +51,13 @@ class Skill(Protocol):
     name: str
 
     async def propose(self, turn: TurnInput) -> Sequence[Candidate]: ...
+
+
+@runtime_checkable
+class Actor(Protocol):
+    """A skill whose candidates may do something in the world (call a webhook, an action
+    server): `act` runs only for the candidate the policy chose, after it was chosen, and
+    returns the candidate as it turned out (the action's reply and slot changes). It must not
+    raise for a failing action: its reply says what went wrong."""
+
+    async def act(self, candidate: Candidate, turn: TurnInput) -> Candidate: ...

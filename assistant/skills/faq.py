@@ -90,6 +90,9 @@ class FaqOptions(BaseModel):
 class FaqSkill:
     """Proposes FAQ answers or suggestions; see the module docstring."""
 
+    #: follow-ups ("그럼 주말에는?") are also put to it rewritten with the question before
+    reads_follow_ups = True
+
     def __init__(
         self,
         faq: FaqIndex,

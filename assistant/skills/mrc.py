@@ -89,6 +89,9 @@ class MrcOptions(BaseModel):
 class MrcSkill:
     """Proposes an answer read out of the indexed passages; see the module docstring."""
 
+    #: follow-ups ("그럼 주말에는?") are also put to it rewritten with the question before
+    reads_follow_ups = True
+
     def __init__(
         self,
         index: PassageIndex,

@@ -52,7 +52,7 @@ async def test_metrics_count_turns_by_route_kind_and_skill_latency(assistant: As
     async with client_for(create_app(Settings(), assistant=assistant)) as c:
         before = samples((await c.get("/metrics")).text)
         await c.post("/v1/chat", json={"session_id": "m", "text": "충전", "channel": "kakao"})
-        await c.post("/v1/chat", json={"session_id": "m", "text": "뭐라고?", "channel": "kakao"})
+        await c.post("/v1/chat", json={"session_id": "m", "text": "블라블라", "channel": "kakao"})
         after = samples((await c.get("/metrics")).text)
 
     def delta(name: str, **labels: str) -> float:

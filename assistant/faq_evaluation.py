@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,8 +72,10 @@ def evaluate_faq(
     *,
     answer_threshold: float,
     suggest_threshold: float,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FaqEvaluation:
-    """Search, decide and score every query (blocking; seconds for a few hundred queries)."""
+    """Search, decide and score every query (blocking; seconds for a few hundred queries);
+    `progress(done, total)` is called every few queries."""
     if queries:  # load lazily-built parts (Kiwi, the encoder) before timing
         faq.search(queries[0].text, 1)
     ranked: list[list[str]] = []
@@ -99,6 +101,8 @@ def evaluate_faq(
                 "decision": decision,
             }
         )
+        if progress is not None and (len(rows) % 10 == 0 or len(rows) == len(queries)):
+            progress(len(rows), len(queries))
     expected = [q.expected_id for q in queries]
     answerable = [i for i, e in enumerate(expected) if e is not None]
     declined = [r["decision"] == "decline" for r in rows]

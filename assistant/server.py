@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from assistant import __version__, logs, metrics
+from assistant.admin import attach_console, mount_admin
 from assistant.api.auth import Auth, AuthError, requires
 from assistant.api.errors import ErrorBody, ErrorResponse, FieldProblem, error_response
 from assistant.api.faq_admin import faq_admin_router, faq_of_assistant
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         content = ContentStore(assistant_.store.engine)
         watcher = ContentWatcher(content, interval=settings.content_poll_s)
         app.state.faq_sync = await FaqSync.attach(assistant_, content, watcher)
+        await attach_console(app, assistant_, content, watcher)  # uploaded MRC documents
         watcher.start()
         try:
             yield
@@ -339,6 +341,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     app.include_router(faq_admin_router(shared_faq), tags=["admin"])
     app.include_router(feedback_router(), tags=["chat"])  # POST /v1/feedback
     mount_connectors(app)  # chat channels, socket.io and /chat (connectors/routes.py)
+    mount_admin(app, settings)  # the admin console at /admin (assistant/admin/)
     return app
 
 

@@ -26,6 +26,7 @@ SKILL_TYPES: dict[str, str] = {
     "faq": "assistant.skills.faq:SKILL",
     "mrc": "assistant.skills.mrc:SKILL",
     "smalltalk": "assistant.skills.smalltalk:SKILL",
+    "task": "assistant.skills.task:SKILL",
 }
 
 

@@ -2,6 +2,7 @@
 
     assistant serve [--bot DIR] [--host H] [--port P] [--database-url URL]
     assistant chat [--bot DIR] [--session ID]          a conversation in the terminal
+    assistant test [--bot DIR] FILE...                 conversation tests, pass/fail per turn
     assistant --version
 
 Sub-commands of other packages are registered below, explicitly, in one place.
@@ -36,11 +37,13 @@ from assistant.cli import eval as eval_cli  # noqa: E402  (after app, which it e
 from assistant.cli import importing as importing_cli  # noqa: E402
 from assistant.cli import keys as keys_cli  # noqa: E402
 from assistant.cli import rules as rules_cli  # noqa: E402
+from assistant.cli import testing as testing_cli  # noqa: E402
 
 app.add_typer(eval_cli.app, name="eval")
 app.add_typer(importing_cli.app, name="import")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(keys_cli.app, name="keys")
+app.command("test")(testing_cli.test)
 
 BotOption = Annotated[
     str | None,

@@ -919,9 +919,16 @@ class HandsFreeUnit:
     FINAL = ("OK", "ERROR")
     UNSOLICITED = ("+BVRA:", "+XTXT:")
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        echo: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.reader = reader
         self.writer = writer
+        self.echo = echo  # echo("HF", line) for what it sends, echo("AG", line) for results
         self.unsolicited: asyncio.Queue[str] = asyncio.Queue()
         self._results: asyncio.Queue[str] = asyncio.Queue()
         self._reading = asyncio.get_running_loop().create_task(self._read())
@@ -935,6 +942,8 @@ class HandsFreeUnit:
             line = raw.decode("utf-8", "replace").strip()
             if not line:
                 continue
+            if self.echo is not None:
+                self.echo("AG", line)
             if line.startswith(self.UNSOLICITED):
                 await self.unsolicited.put(line)
             else:
@@ -947,6 +956,8 @@ class HandsFreeUnit:
     async def command(self, line: str | bytes, timeout_s: float = 10.0) -> list[str]:
         """Send one command (CR added) and the result lines up to its OK or ERROR."""
         raw = line.encode() if isinstance(line, str) else line
+        if self.echo is not None:
+            self.echo("HF", raw.decode("utf-8", "replace"))
         await self.send(raw + b"\r")
         lines: list[str] = []
         while True:

@@ -51,7 +51,12 @@ def read_model(model: type[M], data: Any) -> M:
     except ValidationError as e:
         first = e.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
-        problem = "is required" if first["type"] == "missing" else str(first["msg"])
+        if first["type"] == "missing":
+            problem = "is required"
+        elif first["type"] == "value_error" and "error" in first.get("ctx", {}):
+            problem = str(first["ctx"]["error"])  # our validator's words, without "Value error, "
+        else:
+            problem = str(first["msg"])
         raise PayloadError(field, problem[:1].lower() + problem[1:]) from e
 
 

@@ -2,6 +2,7 @@
 
     assistant serve [--bot DIR] [--host H] [--port P] [--database-url URL]
     assistant chat [--bot DIR] [--session ID]          a conversation in the terminal
+    assistant demo car|bluetooth --url URL            car voice and Bluetooth sessions
     assistant test [--bot DIR] FILE...                 conversation tests, pass/fail per turn
     assistant --version
 
@@ -33,12 +34,14 @@ app = typer.Typer(
 
 # --- sub-commands ------------------------------------------------------------------------------
 # (each package's commands: app.add_typer(<module>.app, name="<name>"))
-from assistant.cli import eval as eval_cli  # noqa: E402  (after app, which it extends)
+from assistant.cli import demo as demo_cli  # noqa: E402  (after app, which it extends)
+from assistant.cli import eval as eval_cli  # noqa: E402
 from assistant.cli import importing as importing_cli  # noqa: E402
 from assistant.cli import keys as keys_cli  # noqa: E402
 from assistant.cli import rules as rules_cli  # noqa: E402
 from assistant.cli import testing as testing_cli  # noqa: E402
 
+app.add_typer(demo_cli.app, name="demo")
 app.add_typer(eval_cli.app, name="eval")
 app.add_typer(importing_cli.app, name="import")
 app.add_typer(rules_cli.app, name="rules")

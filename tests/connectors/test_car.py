@@ -3,7 +3,9 @@ budget, refusals of bad requests, and a voice session over a real WebSocket."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -365,3 +367,19 @@ async def test_a_voice_session_of_several_turns(tmp_path: Path) -> None:
         async with httpx.AsyncClient(base_url=base) as http:
             session = (await http.get("/v1/sessions/car-ws-1")).json()
         assert session["channel"] == "car" and session["turn_count"] == 3
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+async def test_the_readme_car_example(client: httpx.AsyncClient) -> None:
+    readme = await asyncio.to_thread(README.read_text)
+    match = re.search(
+        r"curl -s http://127\.0\.0\.1:8000(/connectors/car/turns) .* -d '(\{.*\})'", readme
+    )
+    assert match, "README has no curl example against the car connector"
+    r = await client.post(match.group(1), json=json.loads(match.group(2)))
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["restricted"] is True and answer["speech"]["text"]
+    assert answer["understood"] in ("정비 얘약 어떻게 해", "정비 예약 어떻게 해")

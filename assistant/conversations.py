@@ -7,7 +7,7 @@
       - name: 길 안내, 그리고 후속 질문
         turns:
           - user: 서울역으로 안내해 줘
-            route: task:navigate         # the reply's route; "faq:*" matches any FAQ entry
+            route: task:navigate         # the reply's route; "faq:*" any FAQ entry; a list: any
             reply: 서울역                # fragment(s) the reply's text must hold (str or list)
             directive: navigation.set_destination   # or {name: ..., payload: {...}}
           - user: 그럼 부산역으로
@@ -65,7 +65,7 @@ class DirectiveCheck(_Strict):
 
 class TurnSpec(_Strict):
     user: str = Field(min_length=1)
-    route: str | None = None
+    route: list[str] = Field(default_factory=list)  # any of these (fnmatch patterns)
     reply: list[str] = Field(default_factory=list)
     not_reply: list[str] = Field(default_factory=list)
     slots: dict[str, Any] = Field(default_factory=dict)
@@ -73,7 +73,7 @@ class TurnSpec(_Strict):
     handoff: bool | None = None
     locale: str | None = None
 
-    @field_validator("reply", "not_reply", mode="before")
+    @field_validator("route", "reply", "not_reply", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
@@ -148,8 +148,9 @@ def check_turn(spec: TurnSpec, reply: Reply, slots: dict[str, Any]) -> list[str]
     """What the reply does not do that the turn expects (empty: the turn passed)."""
     failures: list[str] = []
     text = reply.plain_text()
-    if spec.route is not None and not fnmatch.fnmatchcase(reply.route, spec.route):
-        failures.append(f"route is {reply.route!r}, expected {spec.route!r}")
+    if spec.route and not any(fnmatch.fnmatchcase(reply.route, r) for r in spec.route):
+        expected = spec.route[0] if len(spec.route) == 1 else spec.route
+        failures.append(f"route is {reply.route!r}, expected {expected!r}")
     for fragment in spec.reply:
         if fragment.lower() not in text.lower():
             failures.append(f"reply does not contain {fragment!r}")

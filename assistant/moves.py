@@ -73,7 +73,9 @@ _FOLLOW_UP_EN = re.compile(
     r"^(?:and|and what about|what about|how about|and how about|also|then|so|what if)\b[\s,]*(?P<rest>.*)$",
     re.IGNORECASE,
 )
-_ANAPHORA_KO = re.compile(r"(?:^|\s)(?:그거|그건|그게|이거|이건|저거|그것|그걸|그곳|거기)(?:는|은|이|가|을|를|도)?(?=\s|$)")
+_ANAPHORA_KO = re.compile(
+    r"(?:^|\s)(?:그거|그건|그게|이거|이건|저거|그것|그걸|그곳|거기)(?:는|은|이|가|을|를|도)?(?=\s|$)"
+)
 _ANAPHORA_EN = re.compile(r"\b(?:it|that|this|them|there|those|these|one)\b", re.IGNORECASE)
 _SHORT_KO_QUESTION = re.compile(r"^\S+(?:\s\S+)?(?:은|는|도|요|이요|엔|에는)\??$")
 

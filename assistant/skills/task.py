@@ -27,6 +27,7 @@ with the entities of the turn that was unclear.
         options:
           flows: [tasks/car.yaml]       # the bot's flows files (relative to the bot)
           nlu: [tasks/nlu.yml]          # Rasa NLU YAML files, optional
+          not_tasks: [faq/ko.yaml]      # FAQ questions: examples of what is no task
           encoder: e5                   # e5 | use | none | hashing | st:/local/model/dir
           action_endpoint: http://127.0.0.1:5055/webhook   # a Rasa action server, optional
 """
@@ -161,6 +162,8 @@ class TaskOptions(BaseModel):
 
     flows: list[str] = Field(default_factory=list, description="flows files, relative")
     nlu: list[str] = Field(default_factory=list, description="Rasa NLU YAML files, relative")
+    #: FAQ entry files whose questions are no tasks: out-of-scope examples for the intents
+    not_tasks: list[str] = Field(default_factory=list)
     encoder: str = "e5"
     cache_dir: str | None = None
     out_of_scope_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -169,7 +172,7 @@ class TaskOptions(BaseModel):
     form_lifespan: int = Field(default=6, ge=1, le=100)
     form_ttl: float = Field(default=900.0, gt=0)
 
-    @field_validator("flows", "nlu", mode="before")
+    @field_validator("flows", "nlu", "not_tasks", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
@@ -608,7 +611,14 @@ class TaskSkill:
         locale = turn.locale
         said = self._said(flow, form.values, locale)
         missing = next(
-            (n for n, s in flow.slots.items() if s.required and form.values.get(n) is None), None
+            (
+                n
+                for n, s in flow.slots.items()
+                if s.required
+                and form.values.get(n) is None
+                and not any(form.values.get(u) is not None for u in s.unless)
+            ),
+            None,
         )
         lines = [self._explain(flow, n, locale) for n in notes]
         slots_update: dict[str, Any] = dict(clear or {})
@@ -625,7 +635,7 @@ class TaskSkill:
             else:
                 prompt = fill_template(flow.confirm.get(locale) if flow.confirm else "", said)
                 form.requested, form.confirming = None, True
-            text = " ".join([*lines, fill_template(prompt, said)]).strip()
+            text = " ".join(" ".join([*lines, fill_template(prompt, said)]).split())
             reply = Reply(
                 parts=(TextPart(text=text),), route=route, confidence=confidence, expects_reply=True
             )
@@ -706,7 +716,7 @@ class TaskSkill:
         self, flow: FlowSpec, values: dict[str, Any], locale: str, route: str, confidence: float
     ) -> Reply:
         said = self._said(flow, values, locale)
-        text = fill_template(flow.action.say.get(locale), said)
+        text = " ".join(fill_template(flow.action.say.get(locale), said).split())
         parts: list[ReplyPart] = []
         if flow.action.directive:
             payload = _fill_payload(flow.action.payload, values)
@@ -876,10 +886,20 @@ def build_task_skill(options: TaskOptions, spec: SkillSpec, bot: Bot) -> TaskSki
         if options.out_of_scope_threshold is not None
         else policy.clarify_threshold
     )
+    out_of_scope = list(model.nlu.out_of_scope)
+    if options.not_tasks:
+        from faq_index.errors import FaqIndexError
+        from faq_index.formats import load_entries
+
+        try:
+            entries = load_entries([bot.path(p) for p in options.not_tasks])
+        except FaqIndexError as e:
+            raise SkillLoadError(f"not_tasks: {e}") from e
+        out_of_scope.extend(q for entry in entries for q in entry.questions)
     try:
         classifier = IntentClassifier(
             encoder=_encoder(options, bot), out_of_scope_threshold=threshold
-        ).fit(model.nlu.examples(), out_of_scope=model.nlu.out_of_scope)
+        ).fit(model.nlu.examples(), out_of_scope=out_of_scope)
     except ValueError as e:
         raise SkillLoadError(f"intents: {e}") from e
     return TaskSkill(

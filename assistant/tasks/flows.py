@@ -64,6 +64,8 @@ class SlotSpec(_Strict):
     #: entity types that fill it (default: by its type; see `assistant.tasks.slots`)
     entities: list[str] = Field(default_factory=list)
     required: bool = True
+    #: not needed when one of these slots has a value (a contact, or a phone number)
+    unless: list[str] = Field(default_factory=list)
     prompt: Localized = Localized()
     reprompt: Localized | None = None
     #: bounds for numbers and temperatures; "HH:MM" for times, "YYYY-MM-DD" for dates
@@ -176,6 +178,9 @@ def _check(model: TaskModel) -> list[str]:
                     f"flows.{name}.slots.{slot_name}.type: {slot.type!r} is neither a built-in "
                     f"type {list(BUILTIN_SLOT_TYPES)} nor an entity of the data"
                 )
+            others = [u for u in slot.unless if u not in flow.slots]
+            if others:
+                problems.append(f"flows.{name}.slots.{slot_name}.unless: no slots {others}")
             unknown = [e for e in slot.entities if e not in known]
             if unknown:
                 problems.append(f"flows.{name}.slots.{slot_name}.entities: unknown {unknown}")

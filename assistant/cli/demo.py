@@ -81,8 +81,11 @@ CAR_TURNS = (
 #: The voice session over the WebSocket: several turns, one session.
 VOICE_TURNS = (
     ("엄마한테 전화해 줘", MOVING),
-    ("서비스센터 예약하고 싶어", PARKED),
-    ("고마워", PARKED),
+    ("정비 예약하고 싶어", MOVING),
+    ("엔진오일 교체", MOVING),
+    ("다음 주 월요일", PARKED),
+    ("오후 3시", PARKED),
+    ("네", PARKED),
 )
 
 

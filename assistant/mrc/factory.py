@@ -1,4 +1,10 @@
-"""Readers by their configuration name: `lexical` or `transformers:<local checkpoint dir>`.
+"""Readers by their configuration name.
+
+- `e5`: the neural reader with the span model that ships with the project (`default` picks it
+  when it is installed, else `lexical`);
+- `e5:<span model .npz>`: the neural reader with a span model of your own (`assistant train mrc`);
+- `lexical`: the built-in reader without a neural model;
+- `transformers:<local checkpoint dir>`: any extractive-QA checkpoint (extra `transformers`).
 
 >>> make_reader("lexical").name
 'lexical'
@@ -13,11 +19,31 @@ from assistant.mrc.reader import Reader
 
 __all__ = ["READER_NAMES", "make_reader"]
 
-READER_NAMES = ("lexical", "transformers:<checkpoint dir>")
+READER_NAMES = ("default", "e5", "e5:<span model .npz>", "lexical", "transformers:<checkpoint dir>")
+
+
+def _path(text: str, base: Path | None) -> Path:
+    path = Path(text).expanduser()
+    return base / path if base is not None and not path.is_absolute() else path
 
 
 def make_reader(name: str, *, base: Path | None = None) -> Reader:
-    """The reader `name` names; a relative checkpoint path is taken from `base`."""
+    """The reader `name` names; a relative path is taken from `base` (the bot's directory)."""
+    if name in ("default", "e5"):
+        from assistant.mrc.e5_reader import E5Reader
+
+        if E5Reader.available():
+            return E5Reader()
+        if name == "e5":
+            raise ReaderError(
+                "the e5 reader's span model is not installed; reinstall the package, or train "
+                "one (`assistant train mrc`) and give it as e5:<file>"
+            )
+        name = "lexical"
+    if name.startswith("e5:"):
+        from assistant.mrc.e5_reader import E5Reader
+
+        return E5Reader(_path(name.removeprefix("e5:"), base))
     if name == "lexical":
         from assistant.mrc.lexical import LexicalReader
 
@@ -25,8 +51,5 @@ def make_reader(name: str, *, base: Path | None = None) -> Reader:
     if name.startswith("transformers:"):
         from assistant.mrc.transformers_reader import TransformersReader
 
-        path = Path(name.removeprefix("transformers:")).expanduser()
-        if base is not None and not path.is_absolute():
-            path = base / path
-        return TransformersReader(path)
+        return TransformersReader(_path(name.removeprefix("transformers:"), base))
     raise ReaderError(f"unknown reader {name!r}; use one of {list(READER_NAMES)}")

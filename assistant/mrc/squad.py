@@ -20,7 +20,7 @@ from pathlib import Path
 
 from assistant.mrc.errors import DocumentError
 
-__all__ = ["SquadQuestion", "load_squad"]
+__all__ = ["SquadQuestion", "load_squad", "parse_articles"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +68,21 @@ def load_squad(path: str | Path) -> list[SquadQuestion]:
             f"{file}: not SQuAD v1.1 JSON (data[].paragraphs[].qas[]): {e!r}"
         ) from e
     return questions
+
+
+def parse_articles(spec: str | None) -> set[int] | None:
+    """Article numbers from `0-34` or `0-9,20` (None or "" keeps every article).
+
+    >>> sorted(parse_articles("0-2,5"))
+    [0, 1, 2, 5]
+    """
+    if spec is None or not spec.strip():
+        return None
+    chosen: set[int] = set()
+    for part in spec.split(","):
+        first, _, last = part.strip().partition("-")
+        try:
+            chosen.update(range(int(first), int(last or first) + 1))
+        except ValueError as e:
+            raise ValueError(f"{part!r} is not an article number or a range like 0-34") from e
+    return chosen

@@ -15,11 +15,17 @@ best answer becomes one candidate:
 The work runs in a worker thread under a time budget (`time_budget_ms`): past it the skill
 proposes nothing and logs `mrc.time_budget_exceeded`, so a slow reader never holds a turn.
 
+The default reader (`default`) is the neural e5 reader when its span model is installed, else
+the built-in lexical reader; the lexical reader also stands in (`mrc.reader_failed` in the log)
+when the e5 reader cannot load or fails on a turn, so a broken model degrades the answers
+instead of the bot.
+
     skills:
       - type: mrc
         options:
           documents: [manual]          # files or directories, relative to the bot directory
-          reader: lexical              # or transformers:models/my-squad-checkpoint
+          reader: default              # e5 (neural, shipped), lexical, e5:my.npz,
+                                       # or transformers:models/my-squad-checkpoint
           encoder: e5                  # e5 | use | none | st:/local/model/dir (retrieval)
 """
 
@@ -72,7 +78,7 @@ class MrcOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     documents: list[str] = Field(min_length=1, description="files or directories, relative")
-    reader: str = "lexical"
+    reader: str = "default"
     encoder: str = "e5"
     cache_dir: str | None = None
     passages: int = Field(default=3, ge=1, le=20)
@@ -101,9 +107,11 @@ class MrcSkill:
         passages: int = 3,
         min_confidence: float = 0.05,
         time_budget: float = 1.5,
+        fallback: Reader | None = None,
     ) -> None:
         self.index = index
         self.reader = reader
+        self.fallback = fallback
         self.name = name
         self.passages = passages
         self.min_confidence = min_confidence
@@ -137,7 +145,17 @@ class MrcSkill:
         hits = self.index.search(question, self.passages, locale=language)
         if deadline is not None and time.monotonic() > deadline:
             return None
-        answers = self.reader.read(question, [h.passage for h in hits])
+        passages = [h.passage for h in hits]
+        try:
+            answers = self.reader.read(question, passages)
+        except (MrcError, ValueError) as e:
+            if self.fallback is None:
+                raise
+            logger.warning(
+                "mrc.reader_failed",
+                extra={"skill": self.name, "reader": self.reader.name, "error": str(e)},
+            )
+            answers = self.fallback.read(question, passages)
         if deadline is not None and time.monotonic() > deadline:
             return None
         return (answers[0] if answers else None), hits
@@ -212,10 +230,7 @@ def build_mrc_skill(options: MrcOptions, spec: SkillSpec, bot: Bot) -> MrcSkill:
             )
         index = PassageIndex(encoder=_encoder(options, bot))
         index.add(passages)
-        reader = make_reader(options.reader, base=bot.directory)
-        warm_up = getattr(reader, "warm_up", None)
-        if callable(warm_up):
-            warm_up()
+        reader, fallback = _readers(options.reader, bot)
     except (MrcError, FaqIndexError) as e:
         raise SkillLoadError(str(e)) from e
     return MrcSkill(
@@ -225,7 +240,29 @@ def build_mrc_skill(options: MrcOptions, spec: SkillSpec, bot: Bot) -> MrcSkill:
         passages=options.passages,
         min_confidence=options.min_confidence,
         time_budget=options.time_budget_ms / 1000,
+        fallback=fallback,
     )
+
+
+def _warm(reader: Reader) -> Reader:
+    warm_up = getattr(reader, "warm_up", None)
+    if callable(warm_up):
+        warm_up()
+    return reader
+
+
+def _readers(name: str, bot: Bot) -> tuple[Reader, Reader | None]:
+    """The configured reader, warmed up, and the lexical reader to fall back on (for e5)."""
+    if name not in ("default", "e5") and not name.startswith("e5:"):
+        return _warm(make_reader(name, base=bot.directory)), None
+    lexical = make_reader("lexical")
+    try:
+        return _warm(make_reader(name, base=bot.directory)), lexical
+    except MrcError as e:
+        if name != "default":
+            raise
+        logger.warning("mrc.reader_failed", extra={"reader": "e5", "error": str(e)})
+        return _warm(lexical), None
 
 
 SKILL = SkillType(options=MrcOptions, build=build_mrc_skill)

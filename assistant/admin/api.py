@@ -23,6 +23,7 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -346,15 +347,14 @@ def admin_api_router() -> APIRouter:
         channel: Annotated[str, Query(max_length=64)] = "",
     ) -> dict[str, Any]:
         """Answer, clarification, fallback and hand-off rates by day (the bot's timezone)."""
-        until = until or datetime.now().date()
+        assistant = console_of(request).assistant(request)
+        until = until or datetime.now(ZoneInfo(assistant.bot.config.timezone)).date()
         since = since or until - timedelta(days=13)
         if since > until or (until - since).days > 366:
             raise ConsoleError(
                 422, "invalid_request", "since", "must be before until, within a year"
             )
-        return await views.rates(
-            console_of(request).assistant(request), since=since, until=until, channel=channel
-        )
+        return await views.rates(assistant, since=since, until=until, channel=channel)
 
     @router.get("/eval/runs")
     async def runs(request: Request) -> dict[str, Any]:

@@ -705,8 +705,17 @@ class EdgeBridge:
         """Connect, serve the link, reconnect with backoff when it drops; until `stop()`."""
         failures = 0
         while not self._stopping.is_set():
+            connecting = asyncio.ensure_future(self.transport.connect())
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not connecting.done():  # stopped while waiting for a device (listening)
+                connecting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await connecting
+                return
             try:
-                link = await self.transport.connect()
+                link = connecting.result()
             except BluetoothUnavailable:
                 raise
             except (OSError, LinkClosed, TimeoutError) as e:

@@ -255,6 +255,7 @@ async def test_a_reply_in_flight_survives_a_dropped_link(running: Any) -> None:
     run.transport.refuse = 2  # the device goes out of range twice before it comes back
     await unit.close()  # the link drops while the turn runs
     again = await run.unit()  # the bridge reconnects, with backoff
+    await asyncio.wait_for(run.bridge.connected.wait(), 5)
     assert run.transport.attempts == 4 and run.bridge.links == 2
     assert await again.setup() == SETUP  # the reply waits for the setup, then comes
     assert await again.reply() == "천천히 찾은 답이에요."
@@ -317,6 +318,18 @@ async def test_rfcomm_needs_bluetooth_sockets() -> None:
         await asyncio.wait_for(bridge.run(), 5)
     with pytest.raises(ValueError, match="1 to 30"):
         RfcommTransport("00:11:22:33:44:55", channel=31)
+
+
+async def test_stop_while_waiting_for_a_device(core: Assistant) -> None:
+    class Listening:  # a gateway waiting for a headset that never comes
+        async def connect(self) -> Any:
+            await asyncio.Event().wait()
+
+    bridge = EdgeBridge(Listening(), CoreAnswerer(core), session_id="s")
+    task = asyncio.create_task(bridge.run())
+    await asyncio.sleep(0)
+    await bridge.stop()
+    await asyncio.wait_for(task, 5)
 
 
 @dataclass

@@ -9,6 +9,9 @@
 | `kakao_skill` | the skill server's transport: secret, time budget, `useCallback` and callback POST |
 | `rasa` | Rasa REST/callback/socket.io payloads: parse, render |
 | `rasa_socketio` | the socket.io server (python-socketio, ASGI) |
+| `mobile`, `device_store` | mobile apps: devices, rich messages, SSE and WebSocket streams, push when away |
+| `car` | in-vehicle voice: n-best and vehicle state in, speech/display/directives out, a voice WebSocket |
+| `bluetooth` | the edge bridge for Bluetooth devices: RFCOMM/BLE/socket-pair transports, HFP, reply frames |
 | `webhooks`, `webhook_store` | signed outbound webhooks, deliveries kept in the store |
 | `outbound` | POSTs with retries for callbacks |
 | `hub` | what the channels share: assistant, HTTP client, webhooks, background tasks |

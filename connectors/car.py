@@ -57,7 +57,7 @@ from assistant.types import (
     TextPart,
     Utterance,
 )
-from connectors.errors import PayloadError, error_body
+from connectors.errors import PayloadError, error_event
 from connectors.hub import Hub
 from connectors.payload import JsonSocket, read_json, read_model
 from connectors.text import sentences, shorten
@@ -350,10 +350,6 @@ async def answer(hub: Hub, payload: Any) -> dict[str, Any]:
 
 class _Disconnected(Exception):
     pass
-
-
-def error_event(code: str, field: str, problem: str) -> dict[str, Any]:
-    return {"type": "error", "error": error_body(code, field, problem)}
 
 
 async def voice_session(

@@ -56,4 +56,16 @@ class DeliveryError(ConnectorError):
     """An outbound POST was not accepted; the message says by whom and why."""
 
 
-__all__ = ["ConnectorError", "DeliveryError", "PayloadError", "Unauthorized", "error_body"]
+def error_event(code: str, field: str, problem: str) -> dict[str, Any]:
+    """A refusal as a WebSocket message: `{"type": "error", "error": error_body(...)}`."""
+    return {"type": "error", "error": error_body(code, field, problem)}
+
+
+__all__ = [
+    "ConnectorError",
+    "DeliveryError",
+    "PayloadError",
+    "Unauthorized",
+    "error_body",
+    "error_event",
+]

@@ -67,7 +67,7 @@ from assistant.types import (
     Utterance,
 )
 from connectors.device_store import Device, DeviceStore
-from connectors.errors import PayloadError, error_body
+from connectors.errors import PayloadError, error_body, error_event
 from connectors.hub import Hub
 from connectors.payload import JsonSocket, read_json, read_model
 
@@ -405,10 +405,6 @@ class EventStreamResponse(StreamingResponse):
 # --- WebSocket ---------------------------------------------------------------------------------
 
 
-def _error(code: str, field: str, problem: str) -> dict[str, Any]:
-    return {"type": "error", "error": error_body(code, field, problem)}
-
-
 async def socket_session(
     hub: Hub,
     socket: JsonSocket,
@@ -421,7 +417,7 @@ async def socket_session(
     device = await devices(hub).get(device_id)
     if device is None:
         problem = f"{device_id!r} is not registered; POST /connectors/mobile/devices first"
-        await socket.send_json(_error("not_found", "device_id", problem))
+        await socket.send_json(error_event("not_found", "device_id", problem))
         return
     await socket.send_json({"type": "ready", "session_id": device.session_id})
     while True:
@@ -436,11 +432,11 @@ async def socket_session(
             fields = {k: v for k, v in data.items() if k != "type"}
             device, utterance = await parse(hub, {**fields, "device_id": device.id})
         except PayloadError as e:
-            await socket.send_json(_error("invalid_payload", e.field, e.problem))
+            await socket.send_json(error_event("invalid_payload", e.field, e.problem))
             continue
         except InputError as e:
             field = FIELDS.get(e.field, e.field)
-            await socket.send_json(_error("invalid_request", field, e.problem))
+            await socket.send_json(error_event("invalid_request", field, e.problem))
             continue
         turn = start_turn(hub, utterance)
         try:
@@ -449,7 +445,7 @@ async def socket_session(
                 reply = await asyncio.shield(turn)
             except Exception:
                 problem = "could not be answered because of an internal error; try again"
-                await socket.send_json(_error("internal_error", "text", problem))
+                await socket.send_json(error_event("internal_error", "text", problem))
                 continue
             for message in render(reply):
                 await socket.send_json({"type": "part", "part": message})

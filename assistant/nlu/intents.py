@@ -207,14 +207,28 @@ class IntentClassifier:
 
     def predict(self, text: str, k: int = 3) -> IntentPrediction:
         """The best `k` intents for the text and the out-of-scope decision."""
+        return self.predict_many([text], k)[0]
+
+    def predict_many(self, texts: Sequence[str], k: int = 3) -> list[IntentPrediction]:
+        """`predict` for many texts, the classifier's features computed in batches."""
         if self.index is None:
             raise RuntimeError("fit the classifier before predicting")
-        text = text.strip()
-        if not text:
+        found: list[IntentPrediction] = []
+        batch = self.encoder.size if self.encoder is not None else 64
+        for start in range(0, len(texts), batch):
+            chunk = [t.strip() for t in texts[start : start + batch]]
+            usable = [t for t in chunk if t]
+            rows: dict[str, Any] = {}
+            if self._model is not None and usable:
+                matrix = self._model.predict_proba(self._features(usable))
+                rows = dict(zip(usable, matrix, strict=True))
+            found.extend(self._predict(t, rows.get(t), k) for t in chunk)
+        return found
+
+    def _predict(self, text: str, row: Any, k: int) -> IntentPrediction:
+        if not text or self.index is None:
             return IntentPrediction((), True)
-        probabilities: dict[str, float] = {}
-        if self._model is not None:
-            row = self._model.predict_proba(self._features([text]))[0]
+        if row is not None:
             probabilities = {c: float(p) for c, p in zip(self._classes, row, strict=True)}
         else:
             probabilities = {self.intents[0]: 1.0}

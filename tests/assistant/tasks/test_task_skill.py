@@ -100,3 +100,32 @@ async def test_a_failing_webhook_degrades_the_answer(task_bot: Path, webhook: Re
     assert reply.route == "task:book"
     assert "처리하지 못했어요" in reply.plain_text()
     assert len(webhook.requests) == 1
+
+
+async def test_a_flow_picked_from_a_clarification_starts_with_the_unclear_turns_values(
+    skill: TaskSkill,
+) -> None:
+    from assistant.context import TurnRecord
+    from assistant.policy import CLARIFY_CONTEXT
+    from assistant.types import ContextUpdate, NamedContext
+
+    context = DialogueContext()
+    context.record(
+        TurnRecord(user="어머니 회사", reply="...", route="clarify", confidence=0.5, at=NOW)
+    )
+    offered = NamedContext(
+        name=CLARIFY_CONTEXT,
+        lifespan=1,
+        params={"suggestions": ["길 안내", "전화 걸기"], "routes": ["task:navigate", "task:call"]},
+    )
+    context.apply(ContextUpdate(activate=(offered,)), now=NOW)
+    (picked,) = await skill.propose(turn("전화 걸기", context))
+    assert picked.holds_floor and picked.reply.route == "task:call"
+    assert picked.details["slots"]["contact"] == "엄마"
+
+
+async def test_an_unknown_device_timezone_falls_back_to_the_bots(skill: TaskSkill) -> None:
+    (found,) = await skill.propose(
+        turn("내일 오후 3시에 엔진오일 교체 예약해 줘", timezone="Mars/Olympus")
+    )
+    assert found.details["slots"]["date"] == "2026-12-02"

@@ -43,6 +43,7 @@ __all__ = [
     "EntitySpec",
     "Template",
     "parse_annotations",
+    "strip_particle",
 ]
 
 BUILTIN_TYPES = ("datetime", "date", "time", "temperature", "percentage", "phone", "number")
@@ -185,9 +186,18 @@ class Template:
     anchors: int = 1
 
 
-def _strip_particle(value: str) -> str:
+def strip_particle(value: str) -> str:
+    """The word without the Korean particle it ends in.
+
+    A one-syllable particle (이, 가, 도...) is taken only from words of three syllables or
+    more, since many nouns end in those syllables (아이, 오이, 정도):
+
+    >>> strip_particle("서울역으로"), strip_particle("집으로"), strip_particle("아이")
+    ('서울역', '집', '아이')
+    """
     for particle in _KO_PARTICLES:
-        if value.endswith(particle) and len(value) > len(particle) + 1:
+        keep = 1 if len(particle) > 1 else 2
+        if value.endswith(particle) and len(value) - len(particle) >= keep:
             return value[: -len(particle)]
     return value
 
@@ -304,7 +314,7 @@ class EntityExtractor:
 
     def canonical(self, entity: str, text: str) -> str:
         """The canonical value of `text` for an entity (through its synonyms), else the text."""
-        cleaned = _strip_particle(text.strip())
+        cleaned = strip_particle(text.strip())
         for candidate in (text.strip(), cleaned):
             key = candidate.replace(" ", "").lower()
             found = self._synonyms.get((entity, key)) or self._global_synonyms.get(key)

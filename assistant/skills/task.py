@@ -49,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.config import Bot, Localized, SkillSpec
 from assistant.errors import SkillLoadError
-from assistant.nlu.entities import EntityExtractor
+from assistant.nlu.entities import EntityExtractor, strip_particle
 from assistant.nlu.entity import Entity
 from assistant.nlu.intents import IntentClassifier
 from assistant.policy import CLARIFY_CONTEXT
@@ -115,21 +115,6 @@ _FILLER_WORDS = {
     "thank",
     "you",
 }
-_PARTICLES = (
-    "으로",
-    "에서",
-    "까지",
-    "한테",
-    "에게",
-    "로",
-    "을",
-    "를",
-    "은",
-    "는",
-    "이",
-    "가",
-    "에",
-)
 
 _SAY = {
     "unsupported": Localized(ko="{value}(은)는 받을 수 없는 값이에요.", en="I can't use {value}."),
@@ -224,11 +209,7 @@ def _answer_text(text: str) -> str | None:
         words.pop()
     if not words or len(words) > 6:
         return None
-    last = words[-1]
-    for particle in _PARTICLES:
-        if last.endswith(particle) and len(last) > len(particle) + 1:
-            words[-1] = last[: -len(particle)]
-            break
+    words[-1] = strip_particle(words[-1])
     return " ".join(words)
 
 

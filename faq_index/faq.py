@@ -39,7 +39,7 @@ __all__ = ["Decision", "FaqHit", "FaqIndex", "entry_rows"]
 
 DecisionKind = Literal["answer", "suggest", "decline"]
 #: Changes when fitting changes, so that cached models fitted by older code are not reused.
-_MODEL_VERSION = "fusion-4"
+_MODEL_VERSION = "fusion-5"
 
 
 #: Fields of an entry in the index, and how the dense encoder reads each.

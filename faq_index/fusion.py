@@ -4,9 +4,13 @@ Per query, every signal's score of every entry is turned into a z-score over the
 BM25's unbounded scores and e5's cosines bunched at 0.8-0.9 become comparable), one column per
 signal and field (`bm25.question`, `bm25.answer`, ...). The ranking score is a weighted sum of
 those columns. The confidence that the top entry is right is a logistic regression over the top
-entry's fused score, its margin to the runner-up, and the raw (absolute) score of each signal:
-z-scores alone cannot tell a query that matches nothing well from one that matches one entry
-very well.
+entry's fused score, its margin to the runner-up, and the raw (absolute) cosine of the dense
+signal: z-scores alone cannot tell a query that matches nothing well from one that matches one
+entry very well. Raw lexical scores are left out on purpose: BM25 is unbounded and both lexical
+scores reward repeating the entry's words, so a calibrator fitted on an FAQ's own questions
+(`faq_index.training.self_examples`) learned to trust only near-copies of a question and doubted
+real paraphrases (on StackFAQ without labelled queries: expected calibration error 0.31 with
+them, 0.17 without; see bench/faq_results.md).
 
 `FusionModel.default()` is the untuned sum of z-scores (dense counted twice) with a neutral
 calibrator; `fit_fusion` (in `faq_index.training`) learns both parts from examples.
@@ -31,12 +35,14 @@ import numpy.typing as npt
 
 from faq_index.errors import CalibrationError
 
-__all__ = ["CALIBRATION_FEATURES", "FusionModel"]
+__all__ = ["ABSOLUTE_SIGNALS", "CALIBRATION_FEATURES", "FusionModel"]
 
 Array = npt.NDArray[np.float64]
 
 #: Inputs of the calibrator besides the raw signal scores, in order.
 CALIBRATION_FEATURES = ("fused", "margin")
+#: Signals whose raw score also goes to the calibrator: cosines mean the same in every index.
+ABSOLUTE_SIGNALS = ("dense",)
 _DEFAULT_SIGNAL_WEIGHT = {"dense": 2.0}
 
 
@@ -58,7 +64,7 @@ class FusionModel:
     def default(cls, signals: Sequence[str], fields: Sequence[str]) -> FusionModel:
         names = tuple(f"{s}.{f}" for s in signals for f in fields)
         weights = np.array([_DEFAULT_SIGNAL_WEIGHT.get(n.split(".")[0], 1.0) for n in names])
-        calib = (*CALIBRATION_FEATURES, *(f"raw.{s}" for s in signals))
+        calib = (*CALIBRATION_FEATURES, *(f"raw.{s}" for s in signals if s in ABSOLUTE_SIGNALS))
         n = len(calib)
         # Neutral guess until fitted: confidence rises with the margin to the runner-up.
         coef = np.zeros(n)

@@ -32,7 +32,8 @@ import numpy as np
 import numpy.typing as npt
 
 from faq_index.encoders import Encoder, Kind
-from faq_index.fusion import CALIBRATION_FEATURES, FusionModel
+from faq_index.errors import CalibrationError
+from faq_index.fusion import FusionModel
 from faq_index.signals import AnnDenseSignal, Bm25Signal, CharSignal, DenseSignal, Row, Scores
 from faq_index.tokenize import Tokenizer
 
@@ -60,6 +61,7 @@ class QueryFeatures:
     alive: npt.NDArray[np.bool_]
     columns: npt.NDArray[np.float32]  # ids x (signal.field)
     raw: npt.NDArray[np.float32]  # ids x signal: best raw score over fields
+    signals: tuple[str, ...] = SIGNALS  # the signal of each `raw` column
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ class SimilarityIndex:
                 np.maximum(best_any, best, out=best_any)
                 columns[:, s * n_fields + f] = _zscore(best, alive)
             raw[:, s] = np.where(np.isfinite(best_any), best_any, 0.0)
-        return QueryFeatures(snapshot.keys, alive, columns, raw)
+        return QueryFeatures(snapshot.keys, alive, columns, raw, self.signal_names)
 
     def search(
         self,
@@ -305,19 +307,29 @@ def _zscore(best: npt.NDArray[np.float32], alive: npt.NDArray[np.bool_]) -> Scor
 
 
 def calibration_rows(
-    found: QueryFeatures, fused: npt.NDArray[np.float64], order: npt.NDArray[np.intp]
+    found: QueryFeatures,
+    fused: npt.NDArray[np.float64],
+    order: npt.NDArray[np.intp],
+    features: Sequence[str],
 ) -> npt.NDArray[np.float64]:
-    """Calibration features of the ids in `order`: fused score, margin to the best other id,
-    raw signal scores."""
+    """Calibration `features` of the ids in `order`: `fused` score, `margin` to the best
+    other id, and `raw.<signal>` scores."""
     live = fused[found.alive]
     top_two = np.sort(live)[-2:] if live.size >= 2 else np.array([-np.inf, *live])
-    out = np.zeros((len(order), len(CALIBRATION_FEATURES) + found.raw.shape[1]))
+    raw_column = {f"raw.{name}": s for s, name in enumerate(found.signals)}
+    out = np.zeros((len(order), len(features)))
     for i, idx in enumerate(order):
         other = top_two[-2] if fused[idx] >= top_two[-1] else top_two[-1]
         margin = fused[idx] - other if np.isfinite(other) else 10.0
-        out[i, 0] = fused[idx]
-        out[i, 1] = margin
-        out[i, 2:] = found.raw[idx]
+        for j, name in enumerate(features):
+            if name == "fused":
+                out[i, j] = fused[idx]
+            elif name == "margin":
+                out[i, j] = margin
+            elif name in raw_column:
+                out[i, j] = found.raw[idx, raw_column[name]]
+            else:
+                raise CalibrationError(f"unknown calibration feature {name!r}")
     return out
 
 
@@ -331,14 +343,13 @@ def rank(found: QueryFeatures, model: FusionModel, k: int) -> list[Hit]:
         return []
     top = np.argpartition(-fused, k - 1)[:k]
     order = top[np.argsort(-fused[top], kind="stable")]
-    confidence = model.confidence(calibration_rows(found, fused, order))
-    names = model.calibration_features[len(CALIBRATION_FEATURES) :]
+    confidence = model.confidence(calibration_rows(found, fused, order, model.calibration_features))
     return [
         Hit(
             found.keys[idx],
             float(fused[idx]),
             float(confidence[i]),
-            {n.removeprefix("raw."): float(v) for n, v in zip(names, found.raw[idx], strict=True)},
+            {n: float(v) for n, v in zip(found.signals, found.raw[idx], strict=True)},
         )
         for i, idx in enumerate(order)
     ]

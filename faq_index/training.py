@@ -153,7 +153,7 @@ def fit_fusion(
         if not found.alive.any():
             continue
         top = int(np.argmax(fused))
-        rows.append(calibration_rows(found, fused, np.array([top]))[0])
+        rows.append(calibration_rows(found, fused, np.array([top]), base.calibration_features)[0])
         labels.append(int(found.keys[top] == example.expected))
     if len(set(labels)) < 2:
         raise CalibrationError(

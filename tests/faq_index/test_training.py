@@ -66,3 +66,26 @@ def test_self_fitted_model_is_cached_by_content(tmp_path) -> None:  # type: igno
     changed.calibrate(cache_dir=tmp_path)
     assert len(list(tmp_path.glob("fusion-*.json"))) == 2
     assert saved.is_file()
+
+
+def test_calibrator_reads_dense_cosines_not_raw_lexical_scores() -> None:
+    # BM25 is unbounded and lexical scores reward copying an entry's words: fitted on an FAQ's
+    # own questions, a calibrator that read them doubted every real paraphrase.
+    built = index()
+    assert built.fusion.calibration_features == ("fused", "margin", "raw.dense")
+    built.fusion = fit_fusion(built, self_examples(built, seed=1), name="test")
+    assert built.fusion.calibration_features == ("fused", "margin", "raw.dense")
+    hit = built.search("블루투스 연결 방법")[0]
+    assert set(hit.signals) == {"bm25", "char", "dense"}  # every signal is still reported
+
+
+def test_model_fitted_with_raw_lexical_features_still_loads_and_ranks() -> None:
+    from faq_index.fusion import FusionModel
+
+    built = index()
+    old = built.fusion.to_dict()
+    old["calibration_features"] = ["fused", "margin", "raw.bm25", "raw.char", "raw.dense"]
+    old.update(calib_mean=[0.0] * 5, calib_scale=[1.0] * 5, calib_coef=[0.0, 1.5, 0.1, 0.1, 0.1])
+    built.fusion = FusionModel.from_dict(old)
+    hit = built.search("충전 요금 얼마예요")[0]
+    assert hit.key == "charging" and 0.0 < hit.confidence < 1.0

@@ -4,9 +4,6 @@ real uvicorn server in a thread."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +13,6 @@ from typing import Any
 from aiohttp import web
 
 from assistant.dialogue import Assistant
-from assistant.server import create_app
 from assistant.settings import Settings
 from assistant.skill import TurnInput
 from assistant.store import SqlStore
@@ -34,6 +30,7 @@ from assistant.types import (
     TextPart,
 )
 from tests.assistant.fakes import make_bot, pairs
+from tests.live import serving_app
 
 
 class ReplySkill:
@@ -235,57 +232,16 @@ ADMIN_KEY = "connectors-test-admin-key"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def serving(tmp_path: Path, skills: Callable[[], Sequence[Any]] = demo_skills) -> Iterator[str]:
     """The server app (create_app) around an assistant of test skills, served by uvicorn on
     127.0.0.1 in a thread of its own; yields its base URL."""
-    import uvicorn
 
-    port = free_port()
-    holder: dict[str, Any] = {}
-    failure: list[BaseException] = []
+    async def build() -> Assistant:
+        return await make_assistant(tmp_path, skills())
 
-    async def main() -> None:
-        assistant = await make_assistant(tmp_path, skills())
-        try:
-            app = create_app(Settings(admin_api_key=ADMIN_KEY), assistant=assistant)
-            config = uvicorn.Config(
-                app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-            )
-            server = uvicorn.Server(config)
-            holder["server"] = server
-            await server.serve()
-        finally:
-            await assistant.close()
-
-    def run() -> None:
-        try:
-            asyncio.run(main())
-        except BaseException as e:  # reported by the test, not lost in the thread
-            failure.append(e)
-
-    thread = threading.Thread(target=run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not (holder.get("server") and holder["server"].started):
-        if failure or not thread.is_alive():
-            raise AssertionError(f"the server did not start: {failure!r}")
-        if time.monotonic() > deadline:
-            raise AssertionError("the server did not start within 30 s")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        holder["server"].should_exit = True
-        thread.join(timeout=20)
-        assert not thread.is_alive(), "the server did not stop within 20 s"
-        assert not failure, f"the server failed: {failure!r}"
+    with serving_app(build, Settings(admin_api_key=ADMIN_KEY), start_s=30) as base:
+        yield base
 
 
 @asynccontextmanager

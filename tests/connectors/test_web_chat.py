@@ -9,9 +9,6 @@ makes that a failure.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,49 +16,17 @@ from typing import Any
 
 import pytest
 
+from tests.live import chromium
+
 from .helpers import serving
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-def _browser_missing(why: str) -> None:
-    message = f"headless Chromium not available ({why})"
-    if os.environ.get("ASSISTANT_REQUIRE_SERVICES") == "1":
-        pytest.fail(message + "; ASSISTANT_REQUIRE_SERVICES=1 makes this a failure")
-    pytest.skip(message + "; install Debian's chromium and chromium-driver")
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not os.access(path, os.X_OK):
-            _browser_missing(f"{path} not found")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM  # never let Selenium fetch a browser of its own
-        for flag in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--window-size=480,800",
-            f"--user-data-dir={profile}",
-        ):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-        try:
-            driver.set_page_load_timeout(30)
-            yield driver
-        finally:
-            driver.quit()
+    with chromium() as driver:
+        yield driver
 
 
 @contextmanager

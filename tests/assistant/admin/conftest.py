@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,29 +96,31 @@ async def open_console(
     return assistant, app
 
 
-@pytest.fixture
-async def console(tmp_path: Path, fusion_cache: Path) -> AsyncIterator[ConsoleClient]:
-    """A logged-in console client (its lifespan ran: FAQ sync and document libraries on)."""
-    assistant, app = await open_console(tmp_path, fusion_cache)
+@asynccontextmanager
+async def running(tmp_path: Path, cache: Path, *, login: bool) -> AsyncIterator[ConsoleClient]:
+    """A client of the server app whose lifespan ran (FAQ sync and document libraries on)."""
+    assistant, app = await open_console(tmp_path, cache)
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 console = ConsoleClient(client, app, assistant)
-                assert (await console.login()).status_code == 303
+                if login:
+                    assert (await console.login()).status_code == 303
                 yield console
     finally:
         await assistant.close()
 
 
 @pytest.fixture
+async def console(tmp_path: Path, fusion_cache: Path) -> AsyncIterator[ConsoleClient]:
+    """A client logged in to the console."""
+    async with running(tmp_path, fusion_cache, login=True) as client:
+        yield client
+
+
+@pytest.fixture
 async def anonymous(tmp_path: Path, fusion_cache: Path) -> AsyncIterator[ConsoleClient]:
     """A client of the same server that has not logged in."""
-    assistant, app = await open_console(tmp_path, fusion_cache)
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                yield ConsoleClient(client, app, assistant)
-    finally:
-        await assistant.close()
+    async with running(tmp_path, fusion_cache, login=False) as client:
+        yield client

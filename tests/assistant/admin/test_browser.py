@@ -10,14 +10,7 @@ makes that a failure.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import shutil
-import socket
-import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,106 +20,33 @@ import httpx
 import pytest
 
 from assistant.dialogue import Assistant
-from assistant.server import create_app
 from assistant.settings import Settings
+from tests.live import chromium, serving_app
 
 from .conftest import KEY, copy_bot
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 FOG = ["앞유리 김서림 제거 방법", "앞유리 김서림 없애는 방법"]
-
-
-def _browser_missing(why: str) -> None:
-    message = f"headless Chromium not available ({why})"
-    if os.environ.get("ASSISTANT_REQUIRE_SERVICES") == "1":
-        pytest.fail(message + "; ASSISTANT_REQUIRE_SERVICES=1 makes this a failure")
-    pytest.skip(message + "; install Debian's chromium and chromium-driver")
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not os.access(path, os.X_OK):
-            _browser_missing(f"{path} not found")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM  # never let Selenium fetch a browser of its own
-        for flag in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--window-size=1280,1000",
-            "--lang=ko-KR",
-            f"--user-data-dir={profile}",
-        ):
-            options.add_argument(flag)
-        options.add_experimental_option("prefs", {"intl.accept_languages": "ko-KR,ko"})
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-        try:
-            driver.set_page_load_timeout(30)
-            yield driver
-        finally:
-            driver.quit()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with chromium(window="1280,1000", language="ko-KR") as driver:
+        yield driver
 
 
 @contextmanager
 def serving(tmp_path: Path, cache: Path) -> Iterator[str]:
-    """The server (create_app around the console bot) on 127.0.0.1 in a thread of its own."""
-    import uvicorn
-
+    """The server around the console bot, on 127.0.0.1 in a thread of its own."""
     bot = copy_bot(tmp_path / "bot", cache)
-    port = _free_port()
-    holder: dict[str, Any] = {}
-    failure: list[BaseException] = []
 
-    async def main() -> None:
-        assistant = await Assistant.create(
+    async def build() -> Assistant:
+        return await Assistant.create(
             bot_dir=str(bot), database_url=f"sqlite:///{tmp_path / 'console.db'}"
         )
-        try:
-            app = create_app(Settings(admin_api_key=KEY), assistant=assistant)
-            config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-            holder["server"] = server = uvicorn.Server(config)
-            await server.serve()
-        finally:
-            await assistant.close()
 
-    def run() -> None:
-        try:
-            asyncio.run(main())
-        except BaseException as e:  # reported by the test, not lost in the thread
-            failure.append(e)
-
-    thread = threading.Thread(target=run, name=f"console-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not (holder.get("server") and holder["server"].started):
-        if failure or not thread.is_alive():
-            raise AssertionError(f"the server did not start: {failure!r}")
-        if time.monotonic() > deadline:
-            raise AssertionError("the server did not start within 120 s")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        holder["server"].should_exit = True
-        thread.join(timeout=30)
-        assert not failure, f"the server failed: {failure!r}"
+    with serving_app(build, Settings(admin_api_key=KEY)) as base:
+        yield base
 
 
 @contextmanager

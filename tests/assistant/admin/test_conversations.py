@@ -33,7 +33,7 @@ async def test_filters(console: ConsoleClient) -> None:
     assert await ids(console, route="faq:*") == ["kakao-1"]
     assert await ids(console, route="smalltalk") == ["web-1"]
     assert await ids(console, below=0.95) == ["web-1", "kakao-1"]
-    assert await ids(console, below=0.5) == ["kakao-1"]
+    assert await ids(console, below=0.3) == ["kakao-1"]
     assert await ids(console, channel="nowhere") == []
     assert await ids(console, since="2000-01-01", until="2000-01-02") == []
     listed = (await console.api("GET", "/admin/api/conversations")).json()

@@ -113,8 +113,7 @@ async def test_a_run_its_confusion_cells_and_a_comparison(console: ConsoleClient
         assert page.status_code == 200, path
     matrix_page = await console.client.get(f"/admin/quality/runs/{before['id']}")
     assert (
-        f"/admin/quality/runs/{before['id']}/cell?expected=-&predicted=charging"
-        in matrix_page.text
+        f"/admin/quality/runs/{before['id']}/cell?expected=-&predicted=charging" in matrix_page.text
     )
 
     assert (await console.api("DELETE", f"/admin/api/eval/runs/{before['id']}")).status_code == 204

@@ -18,6 +18,7 @@ cookie need its CSRF token (`X-CSRF-Token`); see `assistant.admin.security`.
 
 # No `from __future__ import annotations`: FastAPI reads the annotations of these routes.
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
@@ -231,8 +232,6 @@ def admin_api_router() -> APIRouter:
     async def check_rules(request: Request, body: RuleCheckBody) -> dict[str, Any]:
         """Every problem of the bot's rule files (file, rule id, problem), or of one file
         given in `content` before it is deployed."""
-        import asyncio
-
         if body.content is not None:
             return await asyncio.to_thread(
                 views.check_rule_text, body.filename or "rules.yaml", body.content

@@ -119,3 +119,16 @@ async def test_rule_files_are_listed_and_checked(console: ConsoleClient) -> None
         "POST", "/admin/api/rules/check", json={"filename": "x.txt", "content": "x"}
     )
     assert wrong.status_code == 422 and wrong.json()["error"]["fields"][0]["field"] == "filename"
+
+
+async def test_uploads_may_be_larger_than_the_api_body_limit(console: ConsoleClient) -> None:
+    big = "# 세차\n\n" + "서비스센터의 실내 세차 요금은 5,000원입니다.\n\n" * 4000  # ~300 KB
+    r = await console.api(
+        "POST", "/admin/api/documents", json={"filename": "big.ko.md", "content": big}
+    )
+    assert r.status_code == 202, r.text
+    await finished(console, r.json())
+    chat = await console.client.post(
+        "/v1/chat", json={"session_id": "s", "text": big[:100], "x": big}
+    )
+    assert chat.status_code == 413  # everywhere else the 64 KiB limit holds

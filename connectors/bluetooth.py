@@ -235,6 +235,15 @@ class SocketPairTransport:
         """The device's end of the next link the bridge opens."""
         return await asyncio.wait_for(self._ends.get(), timeout_s)
 
+    async def close(self) -> None:
+        """Close the device ends nobody took (the bridge reconnects when a device leaves, so
+        after the last one there is a link nobody will use)."""
+        while not self._ends.empty():
+            _, writer = self._ends.get_nowait()
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
 
 class _GattClient(Protocol):
     """What `BleTransport` uses of `bleak.BleakClient`."""

@@ -257,6 +257,7 @@ async def _bluetooth(console: Console, base: str, api_key: str | None, moving: b
         await unit.close()
         console.print("  [red]link dropped[/]")
         unit = HandsFreeUnit(*await transport.device(timeout_s=30), echo=echo)
+        await asyncio.wait_for(bridge.connected.wait(), 10)
         console.print(f"  [dim]reconnected (link {bridge.links})[/]")
         await unit.setup()
         said = await unit.reply(timeout_s=30)
@@ -265,6 +266,7 @@ async def _bluetooth(console: Console, base: str, api_key: str | None, moving: b
     finally:
         await bridge.stop()
         await asyncio.wait_for(running, 10)
+        await transport.close()
         await answerer.aclose()
 
 

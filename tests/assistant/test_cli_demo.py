@@ -7,7 +7,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from tests.connectors.helpers import car_skills, free_port, serving
+from tests.connectors.helpers import car_skills, serving
+from tests.live import free_port
 
 runner = CliRunner()
 

@@ -164,6 +164,7 @@ async def running(core: Assistant) -> AsyncIterator[Callable[..., Any]]:
     for run in started:
         await run.bridge.stop()
         await asyncio.wait_for(run.task, 10)
+        await run.transport.close()
 
 
 async def test_the_hfp_exchange_and_a_voice_session(running: Any, core: Assistant) -> None:
@@ -453,6 +454,7 @@ async def test_a_link_closed_by_the_device_is_reported() -> None:
     with pytest.raises(LinkClosed):
         await link.read()
     await link.close()
+    await transport.close()
 
 
 # --- through a running server's car connector ------------------------------------------------
@@ -481,6 +483,7 @@ async def test_a_voice_session_through_the_car_connector(tmp_path: Path) -> None
         finally:
             await bridge.stop()
             await asyncio.wait_for(task, 5)
+            await transport.close()
             await answerer.aclose()
         async with httpx.AsyncClient(base_url=base) as http:
             session = (await http.get("/v1/sessions/bt-carkit-1")).json()

@@ -117,7 +117,7 @@ async def test_a_car_without_climate_control_is_told_so(client: httpx.AsyncClien
 
 
 async def test_a_misheard_first_hypothesis_of_a_task(client: httpx.AsyncClient) -> None:
-    answer = await say(client, ("서울 역으로 안 내해 주 어", 0.55), ("서울역으로 안내해 줘", 0.4))
+    answer = await say(client, ("서울 여그로 안네 해조", 0.55), ("서울역으로 안내해 줘", 0.4))
     assert answer["understood"] == "서울역으로 안내해 줘"
     assert answer["directives"][0]["payload"]["destination"] == "서울역"
 

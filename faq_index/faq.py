@@ -31,20 +31,22 @@ from faq_index.encoders import Encoder, Kind
 from faq_index.entry import FaqEntry
 from faq_index.errors import CalibrationError, DuplicateEntryError, UnknownEntryError
 from faq_index.fusion import FusionModel
-from faq_index.index import Row, SimilarityIndex
+from faq_index.index import Hubness, Row, SimilarityIndex
 from faq_index.tokenize import Tokenizer
 from faq_index.training import fit_fusion, self_examples
 
-__all__ = ["Decision", "FaqHit", "FaqIndex", "entry_rows"]
+__all__ = ["FIELDS", "HUBNESS", "KINDS", "Decision", "FaqHit", "FaqIndex", "entry_rows"]
 
 DecisionKind = Literal["answer", "suggest", "decline"]
 #: Changes when fitting changes, so that cached models fitted by older code are not reused.
-_MODEL_VERSION = "fusion-5"
+_MODEL_VERSION = "fusion-6"
 
 
 #: Fields of an entry in the index, and how the dense encoder reads each.
 FIELDS = ("question", "answer", "category")
 KINDS: dict[str, Kind] = {"question": "query", "answer": "passage", "category": "query"}
+#: Dense scores of texts near every question are lowered (see `faq_index.signals.Hubness`).
+HUBNESS = Hubness(field="question")
 
 
 def entry_rows(entry: FaqEntry) -> list[Row]:
@@ -94,6 +96,7 @@ class FaqIndex:
             kinds=KINDS,
             fusion=fusion,
             tokenizer=tokenizer,
+            hubness=HUBNESS,
         )
         self._entries: dict[str, FaqEntry] = {}
         self._other_locale: dict[str, frozenset[str]] = {}

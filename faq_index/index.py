@@ -34,10 +34,18 @@ import numpy.typing as npt
 from faq_index.encoders import Encoder, Kind
 from faq_index.errors import CalibrationError
 from faq_index.fusion import FusionModel
-from faq_index.signals import AnnDenseSignal, Bm25Signal, CharSignal, DenseSignal, Row, Scores
+from faq_index.signals import (
+    AnnDenseSignal,
+    Bm25Signal,
+    CharSignal,
+    DenseSignal,
+    Hubness,
+    Row,
+    Scores,
+)
 from faq_index.tokenize import Tokenizer
 
-__all__ = ["Hit", "QueryFeatures", "Row", "SimilarityIndex"]
+__all__ = ["Hit", "Hubness", "QueryFeatures", "Row", "SimilarityIndex"]
 
 SIGNALS = ("bm25", "char", "dense")
 DEFAULT_KINDS: Mapping[str, Kind] = {"question": "query", "answer": "passage"}
@@ -84,6 +92,8 @@ class SimilarityIndex:
     queries, answers as passages). `fusion` defaults to the untuned z-score sum; fit one with
     `faq_index.training.fit_fusion`. `dense_index` picks exact cosine search or an approximate
     usearch HNSW index; `auto` uses usearch (when installed) above `ann_above` texts.
+    `hubness` corrects dense scores of texts that are near everything (see `Hubness`; off
+    unless given: the FAQ index turns it on for its questions).
     """
 
     def __init__(
@@ -97,6 +107,7 @@ class SimilarityIndex:
         fusion: FusionModel | None = None,
         dense_index: Literal["exact", "usearch", "auto"] = "auto",
         ann_above: int = 50_000,
+        hubness: Hubness | None = None,
     ) -> None:
         chosen = tuple(signals) if signals is not None else SIGNALS
         if encoder is None:
@@ -111,6 +122,7 @@ class SimilarityIndex:
         self.tokenizer = tokenizer or Tokenizer()
         self.dense_index = dense_index
         self.ann_above = ann_above
+        self.hubness = hubness
         self._fusion = fusion or FusionModel.default(self.signal_names, self.fields)
         self._fusion.check(self.signal_names, self.fields)
         self._texts: dict[str, tuple[Row, ...]] = {}
@@ -192,6 +204,7 @@ class SimilarityIndex:
                 self.kinds,
                 self._vectors,
                 query_encoder=getattr(self.encoder, "inner", self.encoder),
+                hubness=self.hubness,
             )
             built["dense"] = AnnDenseSignal.build(dense) if self._use_ann(len(rows)) else dense
         row_key = np.array([position[r.key] for r in rows], dtype=np.intp)

@@ -3,7 +3,8 @@
 - `Bm25Signal`: BM25 over `Tokenizer` terms (Kiwi morphemes for Korean, words otherwise).
 - `CharSignal`: TF-IDF cosine over character 2-4-grams of the text without spaces, which forgives
   typos and the missing or extra spaces of Korean chat (서비스센터 / 서비스 센터).
-- `DenseSignal`: cosine of sentence embeddings (see `faq_index.encoders`), exact;
+- `DenseSignal`: cosine of sentence embeddings (see `faq_index.encoders`), exact, optionally
+  less a `Hubness` correction for texts that are near everything;
   `AnnDenseSignal` the same through an approximate HNSW index (`usearch`, extra `ann`) for large
   sets: only the nearest `candidates` texts get their cosine, the others the lowest one found.
 
@@ -33,7 +34,16 @@ from faq_index.encoders import Encoder, Kind
 from faq_index.errors import EncoderError
 from faq_index.tokenize import Tokenizer
 
-__all__ = ["AnnDenseSignal", "Bm25Signal", "CharSignal", "DenseSignal", "Row", "Scores"]
+__all__ = [
+    "AnnDenseSignal",
+    "Bm25Signal",
+    "CharSignal",
+    "DenseSignal",
+    "Hubness",
+    "Row",
+    "Scores",
+    "hubness_penalty",
+]
 
 Scores = npt.NDArray[np.float32]
 _SPACE = re.compile(r"\s+")
@@ -144,16 +154,71 @@ class CharSignal:
         return np.asarray(self._by_ngram[columns].T @ weights, dtype=np.float32).ravel()
 
 
+@dataclass(frozen=True, slots=True)
+class Hubness:
+    """Hubness correction of dense scores (CSLS, Conneau et al. 2018, one-sided).
+
+    Some texts sit in a crowded part of the embedding space and come out near the top for many
+    unrelated queries (on Welfare-QA, a generic "government job support" entry). Each text's
+    score is lowered by `weight` times its mean cosine to its `k` nearest *probe* texts of other
+    ids; the probes are the indexed texts of `field` (the questions of an FAQ), which stand in
+    for the queries the index will get. With 20 neighbours and weight 0.5, e5 alone found the
+    right entry for 0.829 -> 0.850 of StackFAQ's queries by question (bench/faq_results.md).
+    """
+
+    field: str = "question"
+    k: int = 20
+    weight: float = 0.5
+    #: Above this many probes a seeded sample of this size stands in for them (k scaled down).
+    max_probes: int = 5000
+
+
+def hubness_penalty(
+    matrix: npt.NDArray[np.float32],
+    rows: Sequence[Row],
+    hubness: Hubness,
+    *,
+    chunk: int = 4096,
+) -> npt.NDArray[np.float32]:
+    """`weight` x the mean cosine of each row to its `k` nearest probes of other ids."""
+    penalty = np.zeros(len(rows), dtype=np.float32)
+    probes = np.array([i for i, r in enumerate(rows) if r.field == hubness.field], dtype=np.intp)
+    if probes.size < 2 or hubness.weight == 0.0:
+        return penalty
+    k = hubness.k
+    if probes.size > hubness.max_probes:
+        rng = np.random.default_rng(0)
+        k = max(2, round(k * hubness.max_probes / probes.size))
+        probes = np.sort(rng.choice(probes, hubness.max_probes, replace=False))
+    owner = {key: i for i, key in enumerate(dict.fromkeys(r.key for r in rows))}
+    row_owner = np.array([owner[r.key] for r in rows], dtype=np.intp)
+    probe_owner = row_owner[probes]
+    k = min(k, probes.size - 1)
+    probe_matrix = matrix[probes].T
+    for start in range(0, len(rows), chunk):
+        sims = matrix[start : start + chunk] @ probe_matrix
+        sims[row_owner[start : start + chunk, None] == probe_owner[None, :]] = -np.inf
+        nearest = np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:]
+        found = np.isfinite(nearest)  # fewer than k probes of other ids: the mean of those
+        count = found.sum(axis=1)
+        total = np.where(found, nearest, 0.0).sum(axis=1)
+        mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+        penalty[start : start + chunk] = hubness.weight * mean
+    return penalty
+
+
 class DenseSignal:
     def __init__(
         self,
         matrix: npt.NDArray[np.float32],
         encoder: Encoder,
         known: Mapping[tuple[str, Kind], npt.NDArray[np.float32]] | None = None,
+        penalty: npt.NDArray[np.float32] | None = None,
     ) -> None:
         self._matrix = matrix
         self._encoder = encoder
         self._known = known if known is not None else {}
+        self._penalty = penalty
 
     @classmethod
     def build(
@@ -164,11 +229,13 @@ class DenseSignal:
         vectors: dict[tuple[str, Kind], npt.NDArray[np.float32]],
         *,
         query_encoder: Encoder | None = None,
+        hubness: Hubness | None = None,
     ) -> DenseSignal:
         """Embed the rows; `vectors` (text, kind) -> vector is reused and filled in.
 
         `query_encoder` embeds search queries (default: `encoder`); the index passes the
-        encoder without its disk cache, since user queries rarely repeat."""
+        encoder without its disk cache, since user queries rarely repeat. `hubness` lowers the
+        scores of texts in crowded regions (see `Hubness`)."""
         wanted = [(r.text, kinds.get(r.field, "passage")) for r in rows]
         for kind in ("query", "passage"):
             missing = sorted({t for t, k in wanted if k == kind and (t, k) not in vectors})
@@ -180,11 +247,17 @@ class DenseSignal:
         if not wanted:
             return cls(np.zeros((0, 1), dtype=np.float32), for_queries, vectors)
         matrix = np.vstack([vectors[w] for w in wanted]).astype(np.float32)
-        return cls(matrix, for_queries, vectors)
+        penalty = hubness_penalty(matrix, rows, hubness) if hubness is not None else None
+        return cls(matrix, for_queries, vectors, penalty)
 
     @property
     def matrix(self) -> npt.NDArray[np.float32]:
         return self._matrix
+
+    @property
+    def penalty(self) -> npt.NDArray[np.float32] | None:
+        """What `scores` subtracts from each row's cosine (None: nothing)."""
+        return self._penalty
 
     def embed_query(self, query: str) -> npt.NDArray[np.float32]:
         known = self._known.get((query, "query"))  # an indexed question asked as a query
@@ -198,7 +271,8 @@ class DenseSignal:
     def scores_for(self, vector: npt.NDArray[np.float32]) -> Scores:
         if self._matrix.shape[0] == 0:
             return np.zeros(0, dtype=np.float32)
-        return np.asarray(self._matrix @ vector, dtype=np.float32)
+        cosines = np.asarray(self._matrix @ vector, dtype=np.float32)
+        return cosines - self._penalty if self._penalty is not None else cosines
 
 
 class AnnDenseSignal:
@@ -237,6 +311,9 @@ class AnnDenseSignal:
         found = self._index.search(vector, min(self._candidates, self._n_rows), threads=1)
         rows = np.asarray(found.keys, dtype=np.intp)
         cosines = (1.0 - np.asarray(found.distances, dtype=np.float32)).astype(np.float32)
+        penalty = self._dense.penalty
+        if penalty is not None:
+            cosines = cosines - penalty[rows]
         out = np.full(self._n_rows, float(cosines.min()) if cosines.size else 0.0, np.float32)
         out[rows] = cosines
         return out

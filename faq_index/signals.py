@@ -169,6 +169,9 @@ class Hubness:
     field: str = "question"
     k: int = 20
     weight: float = 0.5
+    #: Below this many probes there is no neighbourhood to speak of (k is then a good share of
+    #: the whole FAQ), and the correction is left out.
+    min_probes: int = 100
     #: Above this many probes a seeded sample of this size stands in for them (k scaled down).
     max_probes: int = 5000
 
@@ -183,7 +186,7 @@ def hubness_penalty(
     """`weight` x the mean cosine of each row to its `k` nearest probes of other ids."""
     penalty = np.zeros(len(rows), dtype=np.float32)
     probes = np.array([i for i, r in enumerate(rows) if r.field == hubness.field], dtype=np.intp)
-    if probes.size < 2 or hubness.weight == 0.0:
+    if probes.size < max(2, hubness.min_probes) or hubness.weight == 0.0:
         return penalty
     k = hubness.k
     if probes.size > hubness.max_probes:

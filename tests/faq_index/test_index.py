@@ -143,11 +143,11 @@ def test_hubness_penalty_lowers_texts_near_every_question_of_other_ids() -> None
     hub = np.array([1.0, 1.0, 1.0]) / np.sqrt(3.0)  # about as near to every axis
     matrix = np.array([np.eye(3)[0], np.eye(3)[1], np.eye(3)[2], hub], dtype=np.float32)
     rows = [Row("a", "x"), Row("b", "y"), Row("c", "z"), Row("hub", "w")]
-    penalty = hubness_penalty(matrix, rows, Hubness(k=2, weight=0.5))
+    penalty = hubness_penalty(matrix, rows, Hubness(k=2, weight=0.5, min_probes=2))
     assert penalty[3] > penalty[:3].max()  # the hub is near all three questions
     assert penalty[3] == pytest.approx(0.5 * hub[0], rel=1e-5)
     # a text's own id is not a neighbour: alone with its id, nothing to compare with
-    alone = hubness_penalty(matrix[:2], [Row("a", "x"), Row("a", "y")], Hubness(k=2))
+    alone = hubness_penalty(matrix[:2], [Row("a", "x"), Row("a", "y")], Hubness(k=2, min_probes=2))
     assert not alone.any()
 
 
@@ -155,10 +155,16 @@ def test_hubness_correction_is_applied_to_dense_scores() -> None:
     from faq_index.signals import Hubness
 
     plain = SimilarityIndex(encoder=HashingEncoder(), signals=["dense"])
-    corrected = SimilarityIndex(encoder=HashingEncoder(), signals=["dense"], hubness=Hubness())
+    corrected = SimilarityIndex(
+        encoder=HashingEncoder(), signals=["dense"], hubness=Hubness(min_probes=2)
+    )
     rows = [Row("hours", "영업시간 안내"), Row("warranty", "보증 기간 안내"), Row("app", "앱 안내")]
     plain.add(rows)
     corrected.add(rows)
     before = plain.row_scores("안내")["dense"]
     after = corrected.row_scores("안내")["dense"]
     assert (after < before).all()
+    # a handful of questions is no neighbourhood: then nothing is corrected
+    small = SimilarityIndex(encoder=HashingEncoder(), signals=["dense"], hubness=Hubness())
+    small.add(rows)
+    assert (small.row_scores("안내")["dense"] == before).all()

@@ -3,7 +3,7 @@
     python bench/mrc_e5_cv.py ../shared/eval/mrc/korquad1_dev_part_a.json --work runs/e5-cv \
         [--folds 0-34:35-69] [--train "--epochs 2 --layers 4"]
 
-For each fold (its articles held out), `assistant train mrc` trains a span model on the other
+For each fold (its articles held out), `assistant train mrc` trains (into WORK/held-out-<articles>) a span model on the other
 articles (resumable: run the script again after a stop), then `assistant eval mrc` scores the
 held-out articles in reader mode with that model and with the lexical reader, each in its own
 process with OMP_NUM_THREADS=1 (one core; milliseconds per question and peak RSS from there).
@@ -54,7 +54,7 @@ def main() -> int:
     parser.add_argument("--train", default="", help="extra `assistant train mrc` options")
     parser.add_argument("--no-train", action="store_true", help="use the fold models there are")
     parser.add_argument(
-        "--no-answer-every", type=int, default=4, help="no-answer check on every n-th question"
+        "--no-answer-every", type=int, default=8, help="no-answer check on every n-th question"
     )
     args = parser.parse_args()
     if not args.data.exists():
@@ -66,7 +66,7 @@ def main() -> int:
     pooled: dict[str, dict[str, str]] = {"e5": {}, "lexical": {}}
     for number, held_out in enumerate(folds):
         trained_on = [a for a in every if a not in held_out]
-        run = args.work / f"fold-{number}"
+        run = args.work / f"held-out-{_ranges(held_out)}"
         model = run / "reader.npz"
         if not args.no_train:
             started = time.monotonic()

@@ -22,6 +22,7 @@ About 0.2–0.3 s for a 300-token passage on one core (`OMP_NUM_THREADS=1`), 0.3
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -91,6 +92,7 @@ class E5Reader:
         stride: int | None = None,
         max_answer_tokens: int = 30,
         spans_per_window: int = 5,
+        batch_tokens: int = 1024,
         cache_size: int = 512,
     ) -> None:
         self.path = Path(path) if path is not None else DEFAULT_MODEL
@@ -101,6 +103,7 @@ class E5Reader:
         self.suffixes: tuple[str, ...] = ()
         self.max_answer_tokens = max_answer_tokens
         self.spans_per_window = spans_per_window
+        self.batch_tokens = batch_tokens
         self.cache_size = cache_size
         self.model: SpanModel | None = None
         self._encoder: Encoder | None = None
@@ -150,7 +153,7 @@ class E5Reader:
     def windows(self, question: str, context: str) -> list[Window]:
         encoder = self.encoder
         vocabulary = encoder.weights.vocabulary
-        asked = encoder.tokenizer.encode(QUESTION_PREFIX + question).ids[: self.question_tokens]
+        asked = self._question_ids(question)
         return make_windows(
             list(asked),
             self.encode_context(context),
@@ -160,20 +163,56 @@ class E5Reader:
             stride=self.stride,
         )
 
+    @functools.lru_cache(maxsize=64)  # noqa: B019 (one reader per skill, kept for the process)
+    def _question_ids(self, question: str) -> tuple[int, ...]:
+        ids = self.encoder.tokenizer.encode(QUESTION_PREFIX + question).ids
+        return ids[: self.question_tokens]
+
     def logits(self, window: Window) -> tuple[Array, Array]:
         """Start and end logits of every token of the window."""
-        hidden = self.encoder.forward([window.ids])[0]
+        [(start, end)] = self.batch_logits([window])
+        return start, end
+
+    def batch_logits(self, windows: Sequence[Window]) -> list[tuple[Array, Array]]:
+        """`logits` of several windows in one forward pass (padded to the longest; short
+        passages read together make larger, faster matrix products)."""
+        length = max(len(w.ids) for w in windows)
+        pad = self.encoder.weights.vocabulary.pad
+        ids = np.full((len(windows), length), pad, dtype=np.int64)
+        for row, window in enumerate(windows):
+            ids[row, : len(window.ids)] = window.ids
+        hidden = self.encoder.forward(ids, lengths=[len(w.ids) for w in windows])
         assert self.model is not None  # set by warm_up
         scores = hidden @ self.model.head_weight.T + self.model.head_bias
-        return scores[:, 0], scores[:, 1]
+        return [
+            (scores[row, : len(w.ids), 0], scores[row, : len(w.ids), 1])
+            for row, w in enumerate(windows)
+        ]
 
-    def score(self, window: Window) -> WindowScores:
-        return WindowScores(window, *self.logits(window))
+    def score(self, windows: Sequence[Window]) -> list[WindowScores]:
+        """Each window's scores; windows are read in batches of about `batch_tokens`."""
+        out: list[WindowScores] = []
+        batch: list[Window] = []
+        for window in sorted(windows, key=lambda w: len(w.ids)):
+            if batch and len(window.ids) * (len(batch) + 1) > self.batch_tokens:
+                out.extend(self._scores(batch))
+                batch = []
+            batch.append(window)
+        if batch:
+            out.extend(self._scores(batch))
+        order = {id(w): i for i, w in enumerate(windows)}
+        return sorted(out, key=lambda s: order[id(s.window)])
+
+    def _scores(self, batch: list[Window]) -> list[WindowScores]:
+        return [
+            WindowScores(w, s, e) for w, (s, e) in zip(batch, self.batch_logits(batch), strict=True)
+        ]
 
     def read(self, question: str, passages: Sequence[Passage], *, k: int = 1) -> list[Answer]:
         if not question.strip():
             return []
         best: dict[tuple[str, int, int], tuple[float, Passage]] = {}
+        read: list[tuple[Passage, str, int, Window]] = []
         for passage in passages:
             if not passage.text.strip():
                 continue
@@ -181,19 +220,23 @@ class E5Reader:
             # but answers come from the text
             shift = len(passage.heading) + 1 if passage.section else 0
             context = f"{passage.heading}\n{passage.text}" if shift else passage.text
-            for window in self.windows(question, context):
-                scores = self.score(window)
-                spans = scores.best_spans(self.max_answer_tokens, self.spans_per_window)
-                if not spans or spans[0][0] <= scores.null:
-                    continue  # this window says: not here
-                for log_score, first, last in spans:
-                    start, end = self._characters(context, window, first, last)
-                    start, end = start - shift, end - shift
-                    if end <= start or start < 0:
-                        continue
-                    key = (passage.id, start, end)
-                    if key not in best or best[key][0] < log_score:
-                        best[key] = (log_score, passage)
+            read.extend((passage, context, shift, w) for w in self.windows(question, context))
+        if not read:
+            return []
+        for (passage, context, shift, window), scores in zip(
+            read, self.score([r[3] for r in read]), strict=True
+        ):
+            spans = scores.best_spans(self.max_answer_tokens, self.spans_per_window)
+            if not spans or spans[0][0] <= scores.null:
+                continue  # this window says: not here
+            for log_score, first, last in spans:
+                start, end = self._characters(context, window, first, last)
+                start, end = start - shift, end - shift
+                if end <= start or start < 0:
+                    continue
+                key = (passage.id, start, end)
+                if key not in best or best[key][0] < log_score:
+                    best[key] = (log_score, passage)
         ranked = sorted(best.items(), key=lambda item: -item[1][0])
         answers: list[Answer] = []
         for (_, start, end), (log_score, passage) in ranked[:k]:

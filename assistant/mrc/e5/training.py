@@ -354,8 +354,12 @@ class _BottomCache:
         return [c for c in range(chunks) if not self.chunk_path(c).is_file()]
 
     def build(self, model: Any, torch: Any, progress: Callable[[int], None]) -> None:
+        """Compute the missing chunks; a chunk another run wrote meanwhile is skipped, so two
+        runs on the same data may share the work."""
         self.directory.mkdir(parents=True, exist_ok=True)
         for chunk in self.missing():
+            if self.chunk_path(chunk).is_file():
+                continue
             members = range(chunk * CACHE_CHUNK, min(len(self.features), (chunk + 1) * CACHE_CHUNK))
             parts: list[npt.NDArray[np.float16]] = []
             for start in range(members.start, members.stop, 8):

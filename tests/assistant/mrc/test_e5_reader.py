@@ -3,6 +3,7 @@ passages, offsets back to characters, no-answer, headings, trimmed particles."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,10 @@ class PointingReader(E5Reader):
         self.answer = answer
         self.seen: list[Window] = []
 
-    def logits(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
+    def batch_logits(self, windows: Sequence[Window]) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [self.pointing(w) for w in windows]
+
+    def pointing(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
         self.seen.append(window)
         start = np.zeros(len(window.ids), dtype=np.float32)
         end = np.zeros(len(window.ids), dtype=np.float32)
@@ -55,7 +59,7 @@ def test_stitches_windows_of_a_long_passage(untrained: Path) -> None:
     reader = PointingReader(untrained, (start, start + 6), max_length=64, stride=16)
     passage = Passage(id="m#0", document="m", text=CONTEXT)
     [answer] = reader.read("권장 공기압은?", [passage])
-    windows = reader.seen
+    windows = sorted(reader.seen, key=lambda w: w.first_token)  # read in batches by length
     assert len(windows) > 4  # far longer than one window
     holding = [w for w in windows if any(s == start for s, _ in w.offsets)]
     assert holding and holding[0] is not windows[0]  # found in a later window

@@ -78,7 +78,7 @@ def line_chart(
             f'<rect x="{legend_x}" y="8" width="12" height="12" fill="{colour}"/>'
             f'<text x="{legend_x + 16}" y="18" class="legend">{escape(name)}</text>'
         )
-        legend_x += 24 + 8 * len(name)
+        legend_x += 28 + sum(13 if ord(c) > 0x2E7F else 7 for c in name)  # Hangul is wide
     out.append("</svg>")
     return "".join(out)
 

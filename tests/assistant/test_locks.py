@@ -32,12 +32,12 @@ class Overlap:
         self.most = 0
 
 
-def counting_skill(overlap: Overlap) -> EchoSkill:
+def counting_skill(overlap: Overlap, hold: float) -> EchoSkill:
     class Counting(EchoSkill):
         async def propose(self, turn: TurnInput) -> Sequence[Candidate]:
             overlap.running += 1
             overlap.most = max(overlap.most, overlap.running)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(hold)
             try:
                 return await super().propose(turn)
             finally:
@@ -46,10 +46,12 @@ def counting_skill(overlap: Overlap) -> EchoSkill:
     return Counting()
 
 
-async def two_assistants(tmp_path: Path, url: str, locks: str, overlap: Overlap) -> list[Assistant]:
+async def two_assistants(
+    tmp_path: Path, url: str, locks: str, overlap: Overlap, *, hold: float = 0.01
+) -> list[Assistant]:
     made = []
     for _ in range(2):
-        skills = [counting_skill(overlap)]
+        skills = [counting_skill(overlap, hold)]
         bot = make_bot(tmp_path, skills)  # type: ignore[arg-type]
         store = SqlStore(url)
         await store.open()
@@ -97,7 +99,9 @@ async def test_without_shared_locks_two_processes_do_overlap(
 ) -> None:
     """The control for the test above: local locks alone do not serialize two processes."""
     overlap = Overlap()
-    assistants = await two_assistants(tmp_path, postgres_url, "local", overlap)
+    # turns held long enough that, on a loaded machine too, the second starts before the first
+    # ends (the lock tests above would pass by luck if turns were too short to overlap)
+    assistants = await two_assistants(tmp_path, postgres_url, "local", overlap, hold=0.3)
     try:
         await alternate(assistants, 8)  # colliding turn numbers are refused by the store
     finally:

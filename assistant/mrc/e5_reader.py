@@ -8,7 +8,8 @@ MODEL_CARD.md). `assistant train mrc` trains another one on your own SQuAD-forma
 Each passage (after its section path, which says what it is about) is read in windows of `max_length` tokens (question first) that overlap by
 `stride`; every window scores each context token as the answer's start and end. A span's
 score is p(start) · p(end) under the window's softmax over its context tokens and <s>, where
-<s> stands for "no answer here": a window whose <s> pair beats its best span proposes nothing,
+<s> stands for "no answer here": a window whose <s> pair beats its best span (by more than
+the span model's `null_margin`, in log-probability, chosen on its training articles) proposes nothing,
 and when no window of any passage proposes a span the reader answers nothing (`[]`). Spans
 found in several windows keep their best score. Offsets are the characters of the passage;
 Korean particles that the tokenizer fused into the answer's last token (`정육점을` -> `정육점`)
@@ -93,6 +94,7 @@ class E5Reader:
         max_answer_tokens: int = 30,
         spans_per_window: int = 5,
         batch_tokens: int = 1024,
+        null_margin: float | None = None,
         cache_size: int = 512,
     ) -> None:
         self.path = Path(path) if path is not None else DEFAULT_MODEL
@@ -104,6 +106,8 @@ class E5Reader:
         self.max_answer_tokens = max_answer_tokens
         self.spans_per_window = spans_per_window
         self.batch_tokens = batch_tokens
+        self._null_margin = null_margin
+        self.null_margin = null_margin or 0.0
         self.cache_size = cache_size
         self.model: SpanModel | None = None
         self._encoder: Encoder | None = None
@@ -128,6 +132,8 @@ class E5Reader:
             self.stride = self._window[1] or int(model.setting("stride", 128))
             self.question_tokens = int(model.setting("question_tokens", 64))
             self.suffixes = tuple(model.meta.get("strip_suffixes", []))
+            if self._null_margin is None:
+                self.null_margin = float(model.meta.get("null_margin", 0.0))
 
     @property
     def encoder(self) -> Encoder:
@@ -227,7 +233,7 @@ class E5Reader:
             read, self.score([r[3] for r in read]), strict=True
         ):
             spans = scores.best_spans(self.max_answer_tokens, self.spans_per_window)
-            if not spans or spans[0][0] <= scores.null:
+            if not spans or spans[0][0] + self.null_margin <= scores.null:
                 continue  # this window says: not here
             for log_score, first, last in spans:
                 start, end = self._characters(context, window, first, last)

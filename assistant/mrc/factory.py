@@ -1,9 +1,8 @@
 """Readers by their configuration name.
 
-- `e5`: the neural reader with the span model that ships with the project (`default` picks it
-  when it is installed, else `lexical`);
+- `lexical`: the built-in reader without a neural model (the MRC skill's default);
+- `e5`: the neural reader with the span model that ships with the project;
 - `e5:<span model .npz>`: the neural reader with a span model of your own (`assistant train mrc`);
-- `lexical`: the built-in reader without a neural model;
 - `transformers:<local checkpoint dir>`: any extractive-QA checkpoint (extra `transformers`).
 
 >>> make_reader("lexical").name
@@ -19,7 +18,7 @@ from assistant.mrc.reader import Reader
 
 __all__ = ["READER_NAMES", "make_reader"]
 
-READER_NAMES = ("default", "e5", "e5:<span model .npz>", "lexical", "transformers:<checkpoint dir>")
+READER_NAMES = ("lexical", "e5", "e5:<span model .npz>", "transformers:<checkpoint dir>")
 
 
 def _path(text: str, base: Path | None) -> Path:
@@ -29,17 +28,15 @@ def _path(text: str, base: Path | None) -> Path:
 
 def make_reader(name: str, *, base: Path | None = None) -> Reader:
     """The reader `name` names; a relative path is taken from `base` (the bot's directory)."""
-    if name in ("default", "e5"):
+    if name == "e5":
         from assistant.mrc.e5_reader import E5Reader
 
-        if E5Reader.available():
-            return E5Reader()
-        if name == "e5":
+        if not E5Reader.available():
             raise ReaderError(
                 "the e5 reader's span model is not installed; reinstall the package, or train "
                 "one (`assistant train mrc`) and give it as e5:<file>"
             )
-        name = "lexical"
+        return E5Reader()
     if name.startswith("e5:"):
         from assistant.mrc.e5_reader import E5Reader
 

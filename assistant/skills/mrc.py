@@ -15,17 +15,16 @@ best answer becomes one candidate:
 The work runs in a worker thread under a time budget (`time_budget_ms`): past it the skill
 proposes nothing and logs `mrc.time_budget_exceeded`, so a slow reader never holds a turn.
 
-The default reader (`default`) is the neural e5 reader when its span model is installed, else
-the built-in lexical reader; the lexical reader also stands in (`mrc.reader_failed` in the log)
-when the e5 reader cannot load or fails on a turn, so a broken model degrades the answers
-instead of the bot.
+With the neural e5 reader (`e5`, `e5:<file>`), the lexical reader stands in
+(`mrc.reader_failed` in the log) when the e5 reader cannot load or fails on a turn, so a broken
+model degrades the answers instead of the bot.
 
     skills:
       - type: mrc
         options:
           documents: [manual]          # files or directories, relative to the bot directory
-          reader: default              # e5 (neural, shipped), lexical, e5:my.npz,
-                                       # or transformers:models/my-squad-checkpoint
+          reader: lexical              # or e5 (neural, shipped), e5:my.npz,
+                                       # transformers:models/my-squad-checkpoint
           encoder: e5                  # e5 | use | none | st:/local/model/dir (retrieval)
 """
 
@@ -78,7 +77,7 @@ class MrcOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     documents: list[str] = Field(min_length=1, description="files or directories, relative")
-    reader: str = "default"
+    reader: str = "lexical"
     encoder: str = "e5"
     cache_dir: str | None = None
     passages: int = Field(default=3, ge=1, le=20)
@@ -253,15 +252,13 @@ def _warm(reader: Reader) -> Reader:
 
 def _readers(name: str, bot: Bot) -> tuple[Reader, Reader | None]:
     """The configured reader, warmed up, and the lexical reader to fall back on (for e5)."""
-    if name not in ("default", "e5") and not name.startswith("e5:"):
+    if name != "e5" and not name.startswith("e5:"):
         return _warm(make_reader(name, base=bot.directory)), None
     lexical = make_reader("lexical")
     try:
         return _warm(make_reader(name, base=bot.directory)), lexical
     except MrcError as e:
-        if name != "default":
-            raise
-        logger.warning("mrc.reader_failed", extra={"reader": "e5", "error": str(e)})
+        logger.warning("mrc.reader_failed", extra={"reader": name, "error": str(e)})
         return _warm(lexical), None
 
 

@@ -143,3 +143,26 @@ async def test_regional_locales_read_their_language(skill: MrcSkill) -> None:
     [candidate] = await skill.propose(turn("권장 타이어 공기압은 얼마인가요?", "ko-KR"))
     assert candidate.reply.route == "mrc:docs-manual#0"
     assert candidate.suggestion is None
+
+
+def test_an_e5_reader_that_cannot_load_degrades_to_lexical(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path, cache_dir="cache", reader="e5:models/absent.npz")
+    [(_spec, built)] = build_skills(bot)
+    assert isinstance(built, MrcSkill) and built.reader.name == "lexical"
+
+
+class FailingReader:
+    name = "e5"
+
+    def read(self, question: str, passages: Sequence[Passage], *, k: int = 1) -> list[Answer]:
+        from assistant.mrc.errors import ReaderError
+
+        raise ReaderError("broken")
+
+
+async def test_a_reader_failing_on_a_turn_is_stood_in_for(skill: MrcSkill) -> None:
+    standing_in = MrcSkill(skill.index, FailingReader(), fallback=LexicalReader())
+    [candidate] = await standing_in.propose(turn("권장 타이어 공기압은 얼마인가요?"))
+    assert "36" in candidate.reply.parts[-1].title  # type: ignore[union-attr]
+    with pytest.raises(Exception, match="broken"):
+        MrcSkill(skill.index, FailingReader()).answer("권장 타이어 공기압은 얼마인가요?")

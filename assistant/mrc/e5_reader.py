@@ -18,7 +18,9 @@ are trimmed by the suffix list learned in training.
     reader = E5Reader()                       # the shipped model; E5Reader("my.npz") for yours
     reader.read("권장 공기압은?", passages)   # loads on first read (about 1 s)
 
-About 0.2–0.3 s for a 300-token passage on one core (`OMP_NUM_THREADS=1`), 0.3 GB of memory.
+About 0.33 s a KorQuAD question (p50, one thread on a busy 2-core machine; 3 short manual
+passages 0.2 s), 0.4 GB peak RSS. The shipped span model is under-trained (see MODEL_CARD.md),
+so the MRC skill's default reader is still the lexical one.
 """
 
 from __future__ import annotations

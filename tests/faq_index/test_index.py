@@ -168,3 +168,17 @@ def test_hubness_correction_is_applied_to_dense_scores() -> None:
     small = SimilarityIndex(encoder=HashingEncoder(), signals=["dense"], hubness=Hubness())
     small.add(rows)
     assert (small.row_scores("안내")["dense"] == before).all()
+
+
+def test_approximate_dense_index_applies_the_hubness_correction_too() -> None:
+    pytest.importorskip("usearch")
+    from faq_index.signals import Hubness
+
+    hubness = Hubness(min_probes=2)
+    exact = make_index(signals=["dense"], dense_index="exact", hubness=hubness)
+    approximate = make_index(signals=["dense"], dense_index="usearch", hubness=hubness)
+    for query in ("서비스센터 몇 시", "보증 기간", "충전소 위치"):
+        want = exact.search(query, 2)
+        got = approximate.search(query, 2)
+        assert [h.key for h in got] == [h.key for h in want]
+        assert got[0].score == pytest.approx(want[0].score, abs=1e-2)

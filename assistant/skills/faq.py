@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -39,6 +37,7 @@ from assistant.config import Bot, SkillSpec
 from assistant.errors import SkillLoadError
 from assistant.skill import TurnInput
 from assistant.skills import SkillType
+from assistant.skills.encoding import cache_dir, skill_encoder
 from assistant.types import (
     Button,
     Candidate,
@@ -51,8 +50,6 @@ from assistant.types import (
     ReplyPart,
     TextPart,
 )
-from faq_index.cache import CachedEncoder, EmbeddingCache
-from faq_index.encoders import Encoder, make_encoder
 from faq_index.entry import FaqEntry
 from faq_index.errors import CalibrationError, FaqIndexError
 from faq_index.faq import Decision, FaqHit, FaqIndex
@@ -62,9 +59,6 @@ from faq_index.fusion import FusionModel
 __all__ = ["SKILL", "FaqOptions", "FaqSkill", "build_faq_skill", "entry_reply"]
 
 logger = logging.getLogger(__name__)
-
-#: Where embeddings are cached when `cache_dir` is not set and $ASSISTANT_CACHE_DIR is unset.
-DEFAULT_CACHE = Path("~/.cache/kakao-style-assistant").expanduser()
 
 
 class FaqOptions(BaseModel):
@@ -171,19 +165,6 @@ def entry_reply(entry: FaqEntry, confidence: float) -> Reply:
     return Reply(parts=tuple(parts), route=f"faq:{entry.id}", confidence=confidence)
 
 
-def _cache_dir(options: FaqOptions, bot: Bot) -> Path:
-    if options.cache_dir is not None:
-        return bot.path(options.cache_dir)
-    env = os.environ.get("ASSISTANT_CACHE_DIR")
-    return Path(env) if env else DEFAULT_CACHE
-
-
-def _encoder(options: FaqOptions, cache: Path) -> Encoder | None:
-    if options.encoder == "none":
-        return None
-    return CachedEncoder(make_encoder(options.encoder), EmbeddingCache(cache / "embeddings"))
-
-
 def build_faq_skill(options: FaqOptions, spec: SkillSpec, bot: Bot) -> FaqSkill:
     """Load the entries, build the index and calibrate it; raise `SkillLoadError` on failure."""
     policy = bot.config.policy
@@ -199,8 +180,8 @@ def build_faq_skill(options: FaqOptions, spec: SkillSpec, bot: Bot) -> FaqSkill:
     )
     try:
         entries = load_entries([bot.path(p) for p in options.entries], options.format)
-        cache = _cache_dir(options, bot)
-        faq = FaqIndex(entries, encoder=_encoder(options, cache))
+        cache = cache_dir(options.cache_dir, bot)
+        faq = FaqIndex(entries, encoder=skill_encoder(options.encoder, cache))
         if options.calibration == "self":
             try:
                 faq.calibrate(cache_dir=cache / "fusion")

@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -51,6 +49,7 @@ from assistant.mrc.retrieval import PassageHit, PassageIndex
 from assistant.mrc.splitting import split_documents
 from assistant.skill import TurnInput
 from assistant.skills import SkillType
+from assistant.skills.encoding import cache_dir, skill_encoder
 from assistant.types import (
     Candidate,
     CardPart,
@@ -66,7 +65,6 @@ __all__ = ["SKILL", "MrcOptions", "MrcSkill", "answer_reply", "build_mrc_skill"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CACHE = Path("~/.cache/kakao-style-assistant").expanduser()
 _MARKUP = re.compile(r"(\*\*|__|`|~~)|\[([^\]]*)\]\([^)]*\)")
 _SOURCE = {"ko": "출처", "en": "Source"}
 
@@ -204,20 +202,6 @@ def answer_reply(answer: Answer, confidence: float, *, locale: str, voice: bool)
     return Reply(parts=tuple(parts), route=f"mrc:{passage.id}", confidence=confidence)
 
 
-def _encoder(options: MrcOptions, bot: Bot) -> Any:
-    if options.encoder == "none":
-        return None
-    from faq_index.cache import CachedEncoder, EmbeddingCache
-    from faq_index.encoders import make_encoder
-
-    if options.cache_dir is not None:
-        directory = bot.path(options.cache_dir)
-    else:
-        env = os.environ.get("ASSISTANT_CACHE_DIR")
-        directory = Path(env) if env else DEFAULT_CACHE
-    return CachedEncoder(make_encoder(options.encoder), EmbeddingCache(directory / "embeddings"))
-
-
 def build_mrc_skill(options: MrcOptions, spec: SkillSpec, bot: Bot) -> MrcSkill:
     """Read, split and index the documents and make the reader; `SkillLoadError` on failure."""
     try:
@@ -227,7 +211,9 @@ def build_mrc_skill(options: MrcOptions, spec: SkillSpec, bot: Bot) -> MrcSkill:
             raise SkillLoadError(
                 f"no passages in {options.documents}: add Markdown, text or HTML documents"
             )
-        index = PassageIndex(encoder=_encoder(options, bot))
+        index = PassageIndex(
+            encoder=skill_encoder(options.encoder, cache_dir(options.cache_dir, bot))
+        )
         index.add(passages)
         reader, fallback = _readers(options.reader, bot)
     except (MrcError, FaqIndexError) as e:

@@ -41,7 +41,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,6 +54,7 @@ from assistant.nlu.intents import IntentClassifier
 from assistant.policy import CLARIFY_CONTEXT
 from assistant.skill import TurnInput
 from assistant.skills import SkillType
+from assistant.skills.encoding import cache_dir, skill_encoder
 from assistant.skills.smalltalk import is_question
 from assistant.tasks.actions import ActionCall, ActionError, ActionResult, call_rasa, call_webhook
 from assistant.tasks.flows import FlowSpec, SlotSpec, TaskModel, load_flows
@@ -74,7 +74,6 @@ __all__ = ["SKILL", "TaskOptions", "TaskSkill", "build_task_skill"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CACHE = Path("~/.cache/kakao-style-assistant").expanduser()
 
 _CANCEL = re.compile(
     r"^(?:(?:아니\s?)?(?:취소|그만|관둬|안\s?할래|안\s?해|됐어|됐어요|없던\s?걸로|그만할래|그만둘래)"
@@ -837,23 +836,6 @@ def _fill_payload(payload: Any, values: dict[str, Any]) -> Any:
     return payload
 
 
-def _encoder(options: TaskOptions, bot: Bot) -> Any:
-    if options.encoder == "none":
-        return None
-    from faq_index.cache import CachedEncoder, EmbeddingCache
-    from faq_index.encoders import make_encoder
-
-    if options.cache_dir is not None:
-        directory = bot.path(options.cache_dir)
-    else:
-        env = os.environ.get("ASSISTANT_CACHE_DIR")
-        directory = Path(env) if env else DEFAULT_CACHE
-    encoder = make_encoder(options.encoder)
-    if options.encoder == "hashing":
-        return encoder
-    return CachedEncoder(encoder, EmbeddingCache(directory / "embeddings"))
-
-
 def build_task_skill(options: TaskOptions, spec: SkillSpec, bot: Bot) -> TaskSkill:
     """Load the flows and NLU data, learn the intents; `SkillLoadError` on failure."""
     if not options.flows and not options.nlu:
@@ -879,7 +861,12 @@ def build_task_skill(options: TaskOptions, spec: SkillSpec, bot: Bot) -> TaskSki
         out_of_scope.extend(q for entry in entries for q in entry.questions)
     try:
         classifier = IntentClassifier(
-            encoder=_encoder(options, bot), out_of_scope_threshold=threshold
+            encoder=skill_encoder(
+                options.encoder,
+                cache_dir(options.cache_dir, bot),
+                cached=options.encoder != "hashing",
+            ),
+            out_of_scope_threshold=threshold,
         ).fit(model.nlu.examples(), out_of_scope=out_of_scope)
     except ValueError as e:
         raise SkillLoadError(f"intents: {e}") from e

@@ -4,13 +4,13 @@ Per query, every signal's score of every entry is turned into a z-score over the
 BM25's unbounded scores and e5's cosines bunched at 0.8-0.9 become comparable), one column per
 signal and field (`bm25.question`, `bm25.answer`, ...). The ranking score is a weighted sum of
 those columns. The confidence that the top entry is right is a logistic regression over the top
-entry's fused score, its margin to the runner-up, and the raw (absolute) cosine of the dense
-signal: z-scores alone cannot tell a query that matches nothing well from one that matches one
+entry's fused score, its margin to the runner-up, and the raw cosine of the dense signal
+(less its hubness correction, where the index has one): z-scores alone cannot tell a query that matches nothing well from one that matches one
 entry very well. Raw lexical scores are left out on purpose: BM25 is unbounded and both lexical
 scores reward repeating the entry's words, so a calibrator fitted on an FAQ's own questions
 (`faq_index.training.self_examples`) learned to trust only near-copies of a question and doubted
-real paraphrases (on StackFAQ without labelled queries: expected calibration error 0.31 with
-them, 0.17 without; see bench/faq_results.md).
+real paraphrases (on StackFAQ without labelled queries: expected calibration error 0.25 with
+them, 0.15 without; see bench/faq_results.md).
 
 `FusionModel.default()` is the untuned sum of z-scores (dense counted twice) with a neutral
 calibrator; `fit_fusion` (in `faq_index.training`) learns both parts from examples.

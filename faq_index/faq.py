@@ -33,7 +33,7 @@ from faq_index.errors import CalibrationError, DuplicateEntryError, UnknownEntry
 from faq_index.fusion import FusionModel
 from faq_index.index import Hubness, Row, SimilarityIndex
 from faq_index.tokenize import Tokenizer
-from faq_index.training import fit_fusion, self_examples
+from faq_index.training import Example, fit_fusion, fit_lexical, self_examples
 
 __all__ = ["FIELDS", "HUBNESS", "KINDS", "Decision", "FaqHit", "FaqIndex", "entry_rows"]
 
@@ -47,6 +47,8 @@ FIELDS = ("question", "answer", "category")
 KINDS: dict[str, Kind] = {"question": "query", "answer": "passage", "category": "query"}
 #: Dense scores of texts near every question are lowered (see `faq_index.signals.Hubness`).
 HUBNESS = Hubness(field="question")
+#: The cascade's default threshold (None: off); see bench/faq_results.md.
+SKIP_DENSE_AT: float | None = None
 
 
 def entry_rows(entry: FaqEntry) -> list[Row]:
@@ -78,7 +80,13 @@ class Decision:
 
 
 class FaqIndex:
-    """A set of FAQ entries searchable by similarity; safe to change while being searched."""
+    """A set of FAQ entries searchable by similarity; safe to change while being searched.
+
+    `skip_dense_at` is the cascade's threshold (see `SimilarityIndex`): a query whose top entry
+    the lexical signals alone give at least this confidence is answered without embedding it.
+    It takes effect once a lexical model is given (`lexical_fusion`) or fitted (`calibrate`);
+    None turns the cascade off.
+    """
 
     def __init__(
         self,
@@ -88,6 +96,8 @@ class FaqIndex:
         signals: Sequence[str] | None = None,
         fusion: FusionModel | None = None,
         tokenizer: Tokenizer | None = None,
+        lexical_fusion: FusionModel | None = None,
+        skip_dense_at: float | None = SKIP_DENSE_AT,
     ) -> None:
         self.index = SimilarityIndex(
             encoder=encoder,
@@ -97,6 +107,8 @@ class FaqIndex:
             fusion=fusion,
             tokenizer=tokenizer,
             hubness=HUBNESS,
+            lexical_fusion=lexical_fusion,
+            skip_dense_at=skip_dense_at,
         )
         self._entries: dict[str, FaqEntry] = {}
         self._other_locale: dict[str, frozenset[str]] = {}
@@ -195,24 +207,42 @@ class FaqIndex:
     ) -> FusionModel:
         """Fit fusion and calibration on the entries themselves (no labelled queries) and use
         the result. Needs alternatives or answers to hide questions behind; see
-        `faq_index.training`. With `cache_dir`, a model fitted before on exactly these texts,
-        signals and encoder is loaded instead of fitted again (a restart costs nothing)."""
-        path = None
-        if cache_dir is not None:
-            path = Path(cache_dir) / f"fusion-{self.fingerprint(seed, max_examples)}.json"
-            if path.is_file():
-                with contextlib.suppress(CalibrationError):
-                    model = FusionModel.load(path)
-                    self.index.fusion = model
-                    return model
-        examples = self_examples(self.index, seed=seed, max_examples=max_examples)
-        model = fit_fusion(self.index, examples, name=f"self:{len(self)} entries")
-        self.index.fusion = model
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(".tmp")
-            model.save(temporary)
-            temporary.replace(path)
+        `faq_index.training`. With the cascade on (`skip_dense_at`), its lexical model is
+        fitted from the same examples when the index has lexical signals and the dense one
+        (when those examples cannot calibrate it, the cascade stays off). With `cache_dir`,
+        models fitted before on exactly these texts, signals and encoder are loaded instead
+        of fitted again (a restart costs nothing)."""
+        fingerprint = self.fingerprint(seed, max_examples)
+        examples: list[Example] = []
+
+        def own_examples() -> list[Example]:
+            if not examples:
+                examples.extend(self_examples(self.index, seed=seed, max_examples=max_examples))
+            return examples
+
+        model = _cached(cache_dir, f"fusion-{fingerprint}.json")
+        if model is not None:
+            try:
+                self.index.fusion = model
+            except CalibrationError:
+                model = None
+        if model is None:
+            model = fit_fusion(self.index, own_examples(), name=f"self:{len(self)} entries")
+            self.index.fusion = model
+            _store(cache_dir, f"fusion-{fingerprint}.json", model)
+        if self.index.lexical_signals and self.index.skip_dense_at is not None:
+            name = f"cascade-{fingerprint}.json"
+            try:
+                self.index.lexical_fusion = _cached(cache_dir, name)  # None: not cached
+            except CalibrationError:
+                self.index.lexical_fusion = None
+            if self.index.lexical_fusion is None:
+                with contextlib.suppress(CalibrationError):  # examples of one kind: no cascade
+                    lexical = fit_lexical(
+                        self.index, own_examples(), name=f"self:{len(self)} entries, lexical"
+                    )
+                    self.index.lexical_fusion = lexical
+                    _store(cache_dir, name, lexical)
         return model
 
     def fingerprint(self, *extra: object) -> str:
@@ -224,3 +254,24 @@ class FaqIndex:
             for row in self.index.texts(key):
                 digest.update(f"\x00{key}\x01{row.field}\x02{row.text}".encode())
         return digest.hexdigest()[:32]
+
+
+def _cached(cache_dir: Path | None, name: str) -> FusionModel | None:
+    """A model saved in `cache_dir` before, or None (absent or unreadable)."""
+    path = Path(cache_dir) / name if cache_dir is not None else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        return FusionModel.load(path)
+    except CalibrationError:
+        return None
+
+
+def _store(cache_dir: Path | None, name: str, model: FusionModel) -> None:
+    if cache_dir is None:
+        return
+    path = Path(cache_dir) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    model.save(temporary)
+    temporary.replace(path)

@@ -45,9 +45,11 @@ from faq_index.signals import (
 )
 from faq_index.tokenize import Tokenizer
 
-__all__ = ["Hit", "Hubness", "QueryFeatures", "Row", "SimilarityIndex"]
+__all__ = ["LEXICAL_SIGNALS", "Hit", "Hubness", "QueryFeatures", "Row", "SimilarityIndex"]
 
 SIGNALS = ("bm25", "char", "dense")
+#: The signals a cascade scores first, before deciding whether the query needs the dense one.
+LEXICAL_SIGNALS = ("bm25", "char")
 DEFAULT_KINDS: Mapping[str, Kind] = {"question": "query", "answer": "passage"}
 
 
@@ -94,6 +96,13 @@ class SimilarityIndex:
     usearch HNSW index; `auto` uses usearch (when installed) above `ann_above` texts.
     `hubness` corrects dense scores of texts that are near everything (see `Hubness`; off
     unless given: the FAQ index turns it on for its questions).
+
+    Cascade (early exit): with a `lexical_fusion` model (fusion and calibrator over the lexical
+    signals only, fitted like `fusion`: `faq_index.training.fit_lexical`) and `skip_dense_at`
+    set, `search` scores BM25 and character n-grams first and answers from them alone when
+    their calibrated confidence in the top id reaches `skip_dense_at`, without embedding the
+    query; otherwise it adds the dense signal and fuses all of them as usual. With either
+    unset the dense signal is always computed, exactly as without a cascade.
     """
 
     def __init__(
@@ -108,6 +117,8 @@ class SimilarityIndex:
         dense_index: Literal["exact", "usearch", "auto"] = "auto",
         ann_above: int = 50_000,
         hubness: Hubness | None = None,
+        lexical_fusion: FusionModel | None = None,
+        skip_dense_at: float | None = None,
     ) -> None:
         chosen = tuple(signals) if signals is not None else SIGNALS
         if encoder is None:
@@ -125,6 +136,10 @@ class SimilarityIndex:
         self.hubness = hubness
         self._fusion = fusion or FusionModel.default(self.signal_names, self.fields)
         self._fusion.check(self.signal_names, self.fields)
+        self.skip_dense_at = skip_dense_at
+        self._lexical_fusion: FusionModel | None = None
+        if lexical_fusion is not None:
+            self.lexical_fusion = lexical_fusion
         self._texts: dict[str, tuple[Row, ...]] = {}
         self._tokens: dict[str, list[str]] = {}
         self._vectors: dict[tuple[str, Kind], npt.NDArray[np.float32]] = {}
@@ -141,6 +156,28 @@ class SimilarityIndex:
     def fusion(self, model: FusionModel) -> None:
         model.check(self.signal_names, self.fields)
         self._fusion = model
+
+    @property
+    def lexical_signals(self) -> tuple[str, ...]:
+        """The signals a cascade scores before the dense one (empty: no cascade possible)."""
+        if "dense" not in self.signal_names:
+            return ()
+        return tuple(s for s in self.signal_names if s in LEXICAL_SIGNALS)
+
+    @property
+    def lexical_fusion(self) -> FusionModel | None:
+        return self._lexical_fusion
+
+    @lexical_fusion.setter
+    def lexical_fusion(self, model: FusionModel | None) -> None:
+        if model is not None:
+            if not self.lexical_signals:
+                raise CalibrationError(
+                    f"a cascade needs lexical signals and the dense one; the index has "
+                    f"{list(self.signal_names)}"
+                )
+            model.check(self.lexical_signals, self.fields)
+        self._lexical_fusion = model
 
     def add(self, rows: Iterable[Row]) -> None:
         """Add texts; texts of an id already present are added to it."""
@@ -252,12 +289,15 @@ class SimilarityIndex:
         exclude_keys: Collection[str] = (),
         exclude_texts: Collection[tuple[str, str]] = (),
         row_scores: Mapping[str, Scores] | None = None,
+        signals: Sequence[str] | None = None,
         _snapshot: _Snapshot | None = None,
     ) -> QueryFeatures:
         """Fusion inputs for a query; excluded ids and texts act as if not indexed (apart
         from the document frequencies of the lexical signals). `row_scores` (from
-        `row_scores`, same snapshot) saves scoring the query again."""
+        `row_scores`, same snapshot) saves scoring the query again. `signals` keeps only
+        those signals (default: all of the index's), as `lexical_fusion` reads them."""
         snapshot = _snapshot or self._snapshot
+        names = tuple(signals) if signals is not None else self.signal_names
         n_keys, n_fields = len(snapshot.keys), len(self.fields)
         alive = np.ones(n_keys, dtype=bool)
         for key in exclude_keys:
@@ -269,9 +309,9 @@ class SimilarityIndex:
         if exclude_texts:
             gone = set(exclude_texts)
             row_alive &= np.array([(r.key, r.text) not in gone for r in snapshot.rows], dtype=bool)
-        columns = np.zeros((n_keys, len(self.signal_names) * n_fields), dtype=np.float32)
-        raw = np.zeros((n_keys, len(self.signal_names)), dtype=np.float32)
-        for s, name in enumerate(self.signal_names):
+        columns = np.zeros((n_keys, len(names) * n_fields), dtype=np.float32)
+        raw = np.zeros((n_keys, len(names)), dtype=np.float32)
+        for s, name in enumerate(names):
             scores = (
                 row_scores[name] if row_scores is not None else snapshot.signals[name].scores(query)
             )
@@ -285,7 +325,7 @@ class SimilarityIndex:
                 np.maximum(best_any, best, out=best_any)
                 columns[:, s * n_fields + f] = _zscore(best, alive)
             raw[:, s] = np.where(np.isfinite(best_any), best_any, 0.0)
-        return QueryFeatures(snapshot.keys, alive, columns, raw, self.signal_names)
+        return QueryFeatures(snapshot.keys, alive, columns, raw, names)
 
     def search(
         self,
@@ -299,8 +339,36 @@ class SimilarityIndex:
         snapshot = self._snapshot
         if not snapshot.keys or not query.strip():
             return []
+        lexical_model, skip_at = self._lexical_fusion, self.skip_dense_at
+        row_scores: dict[str, Scores] | None = None
+        if lexical_model is not None and skip_at is not None:
+            lexical = self.lexical_signals
+            row_scores = {name: snapshot.signals[name].scores(query) for name in lexical}
+            early = rank(
+                self.features(
+                    query,
+                    exclude_keys=exclude_keys,
+                    exclude_texts=exclude_texts,
+                    row_scores=row_scores,
+                    signals=lexical,
+                    _snapshot=snapshot,
+                ),
+                lexical_model,
+                k,
+            )
+            if early and early[0].confidence >= skip_at:
+                return early
+            row_scores.update(
+                (name, signal.scores(query))
+                for name, signal in snapshot.signals.items()
+                if name not in row_scores
+            )
         found = self.features(
-            query, exclude_keys=exclude_keys, exclude_texts=exclude_texts, _snapshot=snapshot
+            query,
+            exclude_keys=exclude_keys,
+            exclude_texts=exclude_texts,
+            row_scores=row_scores,
+            _snapshot=snapshot,
         )
         return rank(found, self._fusion, k)
 

@@ -14,6 +14,8 @@ examples out of the index itself, with no labelled queries at all (`self_example
 `fit_fusion` first fits the ranking weights (non-negative weights of the z-score columns found
 by coordinate search for the best MRR@10), then the calibrator (a logistic regression predicting
 whether the top id is right, from its fused score, margin and raw signal scores).
+`fit_lexical` fits the same two parts over the lexical signals alone, for the cascade of
+`SimilarityIndex` (answer without embedding the query when the lexical signals are sure).
 
     >>> from faq_index.encoders import HashingEncoder
     >>> from faq_index.index import Row, SimilarityIndex
@@ -39,7 +41,7 @@ from faq_index.errors import CalibrationError
 from faq_index.fusion import FusionModel
 from faq_index.index import QueryFeatures, SimilarityIndex, calibration_rows
 
-__all__ = ["Example", "fit_fusion", "self_examples"]
+__all__ = ["Example", "fit_fusion", "fit_lexical", "self_examples"]
 
 
 @dataclass(frozen=True)
@@ -116,15 +118,17 @@ def fit_fusion(
     fit_ranker: bool = True,
     progress: Callable[[int], None] | None = None,
     features: Callable[[Example], QueryFeatures] | None = None,
+    base: FusionModel | None = None,
 ) -> FusionModel:
     """A `FusionModel` for this index learned from `examples`.
 
-    Needs at least a few in-scope examples; with fewer than 20 it keeps the index's current
-    ranking weights and only fits the calibrator. Raises `CalibrationError` when the examples
+    Needs at least a few in-scope examples; with fewer than 20 it keeps the current ranking
+    weights and only fits the calibrator. Raises `CalibrationError` when the examples
     cannot teach anything (for instance all right or all wrong). `features` computes an
     example's features (default: `index.features`); a benchmark passes precomputed scores.
+    `base` is the model to start from (default: the index's `fusion`).
     """
-    base = index.fusion
+    base = base or index.fusion
     computed: list[tuple[Example, QueryFeatures]] = []
     for i, example in enumerate(examples):
         computed.append((example, (features or partial(_features, index))(example)))
@@ -177,6 +181,40 @@ def fit_fusion(
         float(calibrator.intercept_[0]),
         name,
         {"examples": len(labels), "top1_right": int(sum(labels))},
+    )
+
+
+def fit_lexical(
+    index: SimilarityIndex,
+    examples: Sequence[Example],
+    *,
+    name: str = "examples, lexical",
+    features: Callable[[Example], QueryFeatures] | None = None,
+) -> FusionModel:
+    """The cascade's model: `fit_fusion` over the index's lexical signals only (BM25 and
+    character n-grams), from the same examples. `features`, when given, must return the
+    features of those signals only (`index.features(..., signals=index.lexical_signals)`)."""
+    signals = index.lexical_signals
+    if not signals:
+        raise CalibrationError(
+            f"a cascade needs lexical signals and the dense one; the index has "
+            f"{list(index.signal_names)}"
+        )
+
+    def lexical(example: Example) -> QueryFeatures:
+        return index.features(
+            example.text,
+            exclude_keys=example.exclude_keys,
+            exclude_texts=example.exclude_texts,
+            signals=signals,
+        )
+
+    return fit_fusion(
+        index,
+        examples,
+        name=name,
+        features=features or lexical,
+        base=FusionModel.default(signals, index.fields),
     )
 
 

@@ -140,7 +140,7 @@ def _no_answer_check(
             if q.context not in paragraphs.setdefault(q.article, []):
                 paragraphs[q.article].append(q.context)
         readers = {
-            "e5": E5Reader(work / f"fold-{number}" / "reader.npz"),
+            "e5": E5Reader(work / f"held-out-{_ranges(held_out)}" / "reader.npz"),
             "lexical": LexicalReader(),
         }
         for name, reader in readers.items():

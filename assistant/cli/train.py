@@ -33,6 +33,14 @@ def mrc(
     lora_rank: Annotated[
         int, typer.Option(min=0, help="Rank of the LoRA updates; 0 trains the layers whole.")
     ] = 16,
+    export_rank: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=384,
+            help="Layers trained whole: store their updates at this SVD rank (0: int8, whole).",
+        ),
+    ] = 0,
     learning_rate: Annotated[float, typer.Option(help="Learning rate of the layers.")] = 5e-4,
     head_learning_rate: Annotated[float, typer.Option(help="Learning rate of the head.")] = 1e-3,
     batch_size: Annotated[int, typer.Option(min=1)] = 16,
@@ -61,6 +69,7 @@ def mrc(
         settings = TrainSettings(
             trained_layers=layers,
             lora_rank=lora_rank or None,
+            export_rank=export_rank or None,
             epochs=epochs,
             learning_rate=learning_rate,
             head_learning_rate=head_learning_rate,

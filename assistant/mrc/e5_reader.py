@@ -216,10 +216,23 @@ class E5Reader:
             WindowScores(w, s, e) for w, (s, e) in zip(batch, self.batch_logits(batch), strict=True)
         ]
 
-    def read(self, question: str, passages: Sequence[Passage], *, k: int = 1) -> list[Answer]:
+    def answer_gap(self, question: str, passages: Sequence[Passage]) -> float:
+        """The best window's best span score minus its "no answer" score (log-probability;
+        -inf when nothing can be read): the reader answers when this is above -`null_margin`.
+        Training chooses `null_margin` from these gaps (`choose_null_margin`)."""
+        gap = -np.inf
+        for _, _, _, _, scores in self._scored(question, passages):
+            spans = scores.best_spans(self.max_answer_tokens, 1)
+            if spans:
+                gap = max(gap, spans[0][0] - scores.null)
+        return float(gap)
+
+    def _scored(
+        self, question: str, passages: Sequence[Passage]
+    ) -> list[tuple[Passage, str, int, Window, WindowScores]]:
+        """(passage, text read, heading shift, window, scores) of every window read."""
         if not question.strip():
             return []
-        best: dict[tuple[str, int, int], tuple[float, Passage]] = {}
         read: list[tuple[Passage, str, int, Window]] = []
         for passage in passages:
             if not passage.text.strip():
@@ -231,9 +244,12 @@ class E5Reader:
             read.extend((passage, context, shift, w) for w in self.windows(question, context))
         if not read:
             return []
-        for (passage, context, shift, window), scores in zip(
-            read, self.score([r[3] for r in read]), strict=True
-        ):
+        scores = self.score([r[3] for r in read])
+        return [(*r, s) for r, s in zip(read, scores, strict=True)]
+
+    def read(self, question: str, passages: Sequence[Passage], *, k: int = 1) -> list[Answer]:
+        best: dict[tuple[str, int, int], tuple[float, Passage]] = {}
+        for passage, context, shift, window, scores in self._scored(question, passages):
             spans = scores.best_spans(self.max_answer_tokens, self.spans_per_window)
             if not spans or spans[0][0] + self.null_margin <= scores.null:
                 continue  # this window says: not here

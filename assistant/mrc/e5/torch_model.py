@@ -124,8 +124,10 @@ class TorchLayer(nn.Module):
         assert isinstance(module, nn.Linear | LoraLinear)
         return module
 
-    def export(self, prefix: str) -> dict[str, np.ndarray[Any, Any]]:
-        """This layer's changes, named as in the span model file."""
+    def export(self, prefix: str, rank: int | None = None) -> dict[str, np.ndarray[Any, Any]]:
+        """This layer's changes, named as in the span model file. A layer trained whole
+        stores its updates in int8, or, given `rank`, as their best rank-`rank` approximation
+        (truncated SVD) in the LoRA form, which keeps twelve whole layers within a few MB."""
         arrays: dict[str, np.ndarray[Any, Any]] = {}
         for name in MATRICES:
             module = self.linear(name)
@@ -133,6 +135,11 @@ class TorchLayer(nn.Module):
                 a, b = module.update()
                 arrays[f"{prefix}.{name}.lora_a"] = a.astype(np.float16)
                 arrays[f"{prefix}.{name}.lora_b"] = b.astype(np.float16)
+            elif rank is not None:
+                delta = module.weight.detach().double().numpy() - getattr(self.base, name)
+                u, s, vt = np.linalg.svd(delta, full_matrices=False)
+                arrays[f"{prefix}.{name}.lora_a"] = (s[:rank, None] * vt[:rank]).astype(np.float16)
+                arrays[f"{prefix}.{name}.lora_b"] = u[:, :rank].astype(np.float16)
             else:
                 delta = module.weight.detach().float().numpy() - getattr(self.base, name)
                 scale = np.abs(delta).max(axis=1) / 127.0
@@ -235,13 +242,15 @@ class TorchSpanModel(nn.Module):
         names = {n for n, p in self.named_parameters() if p.requires_grad}
         return {n: t for n, t in self.state_dict().items() if n in names}
 
-    def span_model(self, meta: dict[str, Any]) -> SpanModel:
+    def span_model(self, meta: dict[str, Any], export_rank: int | None = None) -> SpanModel:
+        """The trained state as the numpy reader's `SpanModel` (`export_rank`: see
+        `TorchLayer.export`)."""
         arrays: dict[str, np.ndarray[Any, Any]] = {}
         trained = list(range(self.frozen, len(self.layers)))
         for i in trained:
             layer = self.layers[i]
             assert isinstance(layer, TorchLayer)
-            arrays.update(layer.export(f"l{i}"))
+            arrays.update(layer.export(f"l{i}", export_rank))
         return SpanModel(
             head_weight=self.head.weight.detach().float().numpy().copy(),
             head_bias=self.head.bias.detach().float().numpy().copy(),

@@ -49,11 +49,22 @@ def _perturbed(lora_rank: int | None, seed: int) -> TorchSpanModel:
     return model
 
 
-@pytest.mark.parametrize("lora_rank", [8, None], ids=["lora", "whole-layers"])
-def test_numpy_forward_matches_torch(tmp_path: Path, lora_rank: int | None) -> None:
+@pytest.mark.parametrize(
+    ("lora_rank", "export_rank"),
+    [(8, None), (None, None), (None, 384)],
+    ids=["lora", "whole-layers", "whole-layers-as-svd"],
+)
+def test_numpy_forward_matches_torch(
+    tmp_path: Path, lora_rank: int | None, export_rank: int | None
+) -> None:
     model = _perturbed(lora_rank, seed=1)
     path = tmp_path / "span.npz"
-    save_span_model(path, model.span_model({"settings": {"max_length": 128, "stride": 32}}))
+    meta = {"settings": {"max_length": 128, "stride": 32}}
+    save_span_model(path, model.span_model(meta, export_rank))
+    if export_rank is not None:  # whole layers' updates stored in the low-rank form
+        stored = load_span_model(path).arrays
+        assert stored["l11.intermediate.lora_a"].shape == (384, 384)
+        assert not any(name.endswith("delta_q8") for name in stored)
     reader = E5Reader(path)
     [window] = reader.windows(QUESTION, CONTEXT)
     start, end = reader.logits(window)
@@ -61,7 +72,7 @@ def test_numpy_forward_matches_torch(tmp_path: Path, lora_rank: int | None) -> N
         ids = torch.tensor([window.ids])
         torch_start, torch_end = model(ids, torch.tensor([len(window.ids)]))
     # LoRA updates ship in float16, whole layers' updates in int8 with a scale per row
-    tolerance = 1e-3 if lora_rank else 5e-3
+    tolerance = 5e-3 if lora_rank is None and export_rank is None else 1e-3
     np.testing.assert_allclose(start, torch_start[0].numpy(), atol=tolerance)
     np.testing.assert_allclose(end, torch_end[0].numpy(), atol=tolerance)
     assert float(np.abs(start).max()) > 0.05  # the head is not trivially zero
@@ -109,6 +120,10 @@ def test_training_learns_the_fixture_and_resumes_to_the_same_weights(tmp_path: P
     assert meta["trained_layers"] == [11] and meta["settings"]["lora_rank"] == 2
     assert meta["training"]["complete"] is True and meta["training"]["steps_done"] == 48
     assert meta["training"]["questions"] == 4
+    # the no-answer margin was chosen on the training questions, and is what the reader uses
+    choice = meta["null_margin_choice"]
+    assert choice["questions"] == 4 and choice["answered_on_own_paragraph"] >= 0.75
+    assert meta["null_margin"] == choice["null_margin"]
     # it learnt the four questions it saw (Korean and English)
     reader = E5Reader(whole)
     passage = Passage(id="p", document="d", text=CONTEXT)

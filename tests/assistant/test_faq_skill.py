@@ -127,6 +127,15 @@ def test_thresholds_in_options_override_the_policy(tmp_path: Path) -> None:
     assert built.answer_threshold == 0.9
 
 
+def test_skip_dense_at_turns_on_the_cascade(tmp_path: Path) -> None:
+    [(_spec, off)] = build_skills(make_bot(tmp_path, cache_dir="c"))
+    [(_spec, on)] = build_skills(make_bot(tmp_path, cache_dir="c", skip_dense_at=0.9))
+    assert isinstance(off, FaqSkill) and isinstance(on, FaqSkill)
+    assert (off.faq.index.skip_dense_at, off.faq.index.lexical_fusion) == (None, None)
+    assert on.faq.index.skip_dense_at == 0.9
+    assert on.faq.index.lexical_fusion is not None
+
+
 def test_bad_entries_file_is_refused_with_its_line(tmp_path: Path) -> None:
     bot = make_bot(tmp_path, cache_dir="c")
     (tmp_path / "faq.yaml").write_text("entries:\n  - id: a\n    answer: x\n", encoding="utf-8")

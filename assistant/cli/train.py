@@ -59,6 +59,13 @@ def mrc(
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="Stop (with a checkpoint) after this many steps.")
     ] = None,
+    null_margin: Annotated[
+        float | None,
+        typer.Option(
+            help="The reader's no-answer margin (log-probability); default: chosen on the "
+            "training questions, never below 0."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Fine-tune the e5 MRC reader's span model; writes OUT/reader.npz."""
@@ -89,6 +96,7 @@ def mrc(
             progress=not quiet,
             log=typer.echo,
             max_steps=max_steps,
+            null_margin=null_margin,
         )
     except TrainingError as e:
         typer.echo(f"error: {e}", err=True)

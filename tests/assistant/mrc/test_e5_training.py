@@ -179,11 +179,14 @@ def test_train_mrc_command(tmp_path: Path) -> None:
         "1",
         "--cache-dir",
         str(tmp_path / "c"),
+        "--null-margin",
+        "1.25",
         "--quiet",
     ]
     result = runner.invoke(app, arguments + small)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "run" / "reader.npz").is_file() and "wrote" in result.output
+    assert load_span_model(tmp_path / "run" / "reader.npz").meta["null_margin"] == 1.25
     result = runner.invoke(
         app,
         [

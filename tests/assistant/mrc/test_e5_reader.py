@@ -126,6 +126,20 @@ def test_a_fused_particle_is_trimmed(untrained: Path) -> None:
     assert reader._characters(text, window, token, token)[1] == text.index("을")
 
 
+def test_a_latin_word_is_never_cut(untrained: Path) -> None:
+    text = "The reservoir holds 4 litres of fluid."
+    reader = PointingReader(untrained, None)
+    reader.warm_up()
+    [window] = reader.windows("How much does it hold?", text)
+    pieces = [i for i, (s, e) in enumerate(window.offsets) if "litres".startswith(text[s:e])]
+    four = next(i for i, (s, e) in enumerate(window.offsets) if text[s:e] == "4")
+    for last in [i for i in pieces if i > four]:  # "4 lit", "4 litre", ...: the whole word
+        start, end = reader._characters(text, window, four, last)
+        assert text[start:end] == "4 litres"
+    start, end = reader._characters(text, window, four, four)
+    assert text[start:end] == "4"  # a number before a space is a word of its own
+
+
 def test_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(ReaderError, match="no such span model"):
         E5Reader(tmp_path / "absent.npz").warm_up()

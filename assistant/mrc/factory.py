@@ -1,7 +1,8 @@
 """Readers by their configuration name.
 
-- `lexical`: the built-in reader without a neural model (the MRC skill's default);
-- `e5`: the neural reader with the span model that ships with the project;
+- `lexical`: the built-in reader without a neural model (the MRC skill's fallback);
+- `e5`: the neural reader with the span model that ships with the project (the MRC skill's
+  default);
 - `e5:<span model .npz>`: the neural reader with a span model of your own (`assistant train mrc`);
 - `transformers:<local checkpoint dir>`: any extractive-QA checkpoint (extra `transformers`).
 

@@ -15,15 +15,17 @@ best answer becomes one candidate:
 The work runs in a worker thread under a time budget (`time_budget_ms`): past it the skill
 proposes nothing and logs `mrc.time_budget_exceeded`, so a slow reader never holds a turn.
 
-With the neural e5 reader (`e5`, `e5:<file>`), the lexical reader stands in
-(`mrc.reader_failed` in the log) when the e5 reader cannot load or fails on a turn, so a broken
-model degrades the answers instead of the bot.
+The default reader is the neural e5 reader (`e5`: the span model that ships with the package;
+`e5:<file>` for one of your own). The lexical reader stands in (`mrc.reader_failed` in the log)
+when the e5 reader cannot load or fails on a turn, so a broken or missing model degrades the
+answers instead of the bot; `reader: lexical` picks it outright (no model, about 5 ms a
+question instead of about 0.5 s).
 
     skills:
       - type: mrc
         options:
           documents: [manual]          # files or directories, relative to the bot directory
-          reader: lexical              # or e5 (neural, shipped), e5:my.npz,
+          reader: e5                   # the default (neural, shipped); lexical, e5:my.npz,
                                        # transformers:models/my-squad-checkpoint
           encoder: e5                  # e5 | use | none | st:/local/model/dir (retrieval)
 """
@@ -75,7 +77,7 @@ class MrcOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     documents: list[str] = Field(min_length=1, description="files or directories, relative")
-    reader: str = "lexical"
+    reader: str = "e5"
     encoder: str = "e5"
     cache_dir: str | None = None
     passages: int = Field(default=3, ge=1, le=20)

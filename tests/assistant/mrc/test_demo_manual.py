@@ -54,7 +54,7 @@ def _turn(text: str, locale: str) -> TurnInput:
             "How many devices can be registered for Bluetooth?",
             "en",
             "Bluetooth connection problems",
-            "5 devices",
+            "5",
         ),
         ("Where is the charging port?", "en", "Opening the charging port", "left rear"),
     ],

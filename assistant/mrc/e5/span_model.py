@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assistant.mrc.e5.weights import E5Weights, LayerWeights
 from assistant.mrc.errors import ReaderError
+from faq_index.e5.weights import E5Weights, LayerWeights
 
 __all__ = [
     "DEFAULT_MODEL",

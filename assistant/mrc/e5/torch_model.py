@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from assistant.mrc.e5.span_model import MATRICES, VECTORS, SpanModel
-from assistant.mrc.e5.weights import E5Weights, LayerWeights
+from faq_index.e5.weights import E5Weights, LayerWeights
 
 __all__ = ["LoraLinear", "TorchLayer", "TorchSpanModel"]
 

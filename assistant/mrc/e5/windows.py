@@ -5,7 +5,7 @@ A context longer than one window is cut into windows that overlap by `stride` to
 answer near a cut is whole in at least one of them. Each window keeps, per context token, its
 character span in the context, to map a predicted span back to characters.
 
-    >>> from assistant.mrc.e5.tokenizer import Encoding
+    >>> from faq_index.e5.tokenizer import Encoding
     >>> context = Encoding(ids=tuple(range(10, 20)), offsets=tuple((i, i + 1) for i in range(10)))
     >>> [w.ids for w in make_windows([7], context, bos=0, eos=2, max_length=10, stride=2)]
     [[0, 7, 2, 2, 10, 11, 12, 13, 14, 2], [0, 7, 2, 2, 13, 14, 15, 16, 17, 2], [0, 7, 2, 2, 16, 17, 18, 19, 2]]
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.mrc.e5.tokenizer import Encoding
+from faq_index.e5.tokenizer import Encoding
 
 __all__ = ["QUESTION_PREFIX", "Window", "answer_tokens", "make_windows"]
 

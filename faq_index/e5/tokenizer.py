@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.mrc.e5.weights import Vocabulary
+from faq_index.e5.weights import Vocabulary
 
 __all__ = ["Encoding", "PieceTokenizer", "shared_tokenizer"]
 

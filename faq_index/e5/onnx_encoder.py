@@ -1,0 +1,179 @@
+"""The e5 encoder's layers as an ONNX Runtime graph: the same forward pass, about 1.4x faster.
+
+`Encoder` (numpy) spends a third of its time outside the matrix products: the softmax, GELU
+and layer norms each walk over their arrays several times. ONNX Runtime's CPU kernels for BERT
+fuse them (`com.microsoft` contrib ops: `Attention` with the query, key and value projections in
+one product, `BiasGelu`, `SkipLayerNormalization` with the residual), so the graph built here
+from the very same float32 matrices gives the same hidden states (within 1e-5) in about 0.7 of
+the time on one core. The embeddings stay in numpy (a table lookup); the graph is built in
+memory when the reader loads (about 1 s; nothing written to disk), from the layers the span
+model produced, so it needs no file of its own.
+
+`onnxruntime` and `onnx` (to build the graph) are dependencies of the default install; where
+they cannot be imported the reader runs on `Encoder` alone (`runtime_available()`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from faq_index.e5.encoder import Encoder
+from faq_index.e5.weights import E5Weights, LayerWeights
+
+__all__ = ["OnnxEncoder", "runtime_available"]
+
+Array = npt.NDArray[np.float32]
+_CONTRIB = "com.microsoft"
+
+
+def runtime_available() -> bool:
+    """Whether `onnxruntime` and `onnx` are installed (so `OnnxEncoder` can be built)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+
+
+def _graph(layers: Sequence[LayerWeights], weights: E5Weights) -> bytes:
+    """The serialised ONNX model of the layers: inputs `hidden` [batch, length, hidden] (the
+    embeddings) and `lengths` [batch] (int32); output `out`, the last layer's hidden states."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    config = weights.config
+    eps = config.layer_norm_eps
+    initializers: list[Any] = []
+    nodes: list[Any] = []
+
+    def tensor(name: str, array: npt.NDArray[Any]) -> str:
+        initializers.append(
+            numpy_helper.from_array(np.ascontiguousarray(array, dtype=np.float32), name)
+        )
+        return name
+
+    def node(op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        domain = "" if op == "MatMul" else _CONTRIB
+        nodes.append(helper.make_node(op, inputs, [output], domain=domain, **attributes))
+        return output
+
+    x = "hidden"
+    for i, layer in enumerate(layers):
+        p = f"l{i}."
+        qkv = np.concatenate([layer.query.T, layer.key.T, layer.value.T], axis=1)
+        qkv_bias = np.concatenate([layer.query_bias, layer.key_bias, layer.value_bias])
+        attended = node(
+            "Attention",
+            [x, tensor(p + "qkv", qkv), tensor(p + "qkv_bias", qkv_bias), "lengths"],
+            p + "attention",
+            num_heads=config.heads,
+        )
+        projected = node(
+            "MatMul",
+            [attended, tensor(p + "attention_out", layer.attention_out.T)],
+            p + "attention_out.y",
+        )
+        normed = node(
+            "SkipLayerNormalization",
+            [
+                projected,
+                x,
+                tensor(p + "attention_norm", layer.attention_norm),
+                tensor(p + "attention_norm_bias", layer.attention_norm_bias),
+                tensor(p + "attention_out_bias", layer.attention_out_bias),
+            ],
+            p + "attention_norm.y",
+            epsilon=eps,
+        )
+        middle = node(
+            "MatMul",
+            [normed, tensor(p + "intermediate", layer.intermediate.T)],
+            p + "intermediate.y",
+        )
+        activated = node(
+            "BiasGelu",
+            [middle, tensor(p + "intermediate_bias", layer.intermediate_bias)],
+            p + "gelu",
+        )
+        out = node("MatMul", [activated, tensor(p + "output", layer.output.T)], p + "output.y")
+        x = node(
+            "SkipLayerNormalization",
+            [
+                out,
+                normed,
+                tensor(p + "output_norm", layer.output_norm),
+                tensor(p + "output_norm_bias", layer.output_norm_bias),
+                tensor(p + "output_bias", layer.output_bias),
+            ],
+            "out" if i == len(layers) - 1 else p + "output_norm.y",
+            epsilon=eps,
+        )
+    graph = helper.make_graph(
+        nodes,
+        "e5-encoder",
+        [
+            helper.make_tensor_value_info(
+                "hidden", TensorProto.FLOAT, ["batch", "length", config.hidden]
+            ),
+            helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"]),
+        ],
+        [
+            helper.make_tensor_value_info(
+                "out", TensorProto.FLOAT, ["batch", "length", config.hidden]
+            )
+        ],
+        initializer=initializers,
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(_CONTRIB, 1)],
+        ir_version=9,
+    )
+    return bytes(model.SerializeToString())
+
+
+class OnnxEncoder(Encoder):
+    """`Encoder` whose `forward` runs the layers in ONNX Runtime (`threads` intra-op threads;
+    one, as for numpy, unless the machine has cores to spare). The session is built on the
+    first forward pass. `layer()` stays the numpy one."""
+
+    def __init__(
+        self,
+        weights: E5Weights,
+        layers: Sequence[LayerWeights] | None = None,
+        *,
+        threads: int = 1,
+    ) -> None:
+        super().__init__(weights, layers)
+        if not self.layers:
+            raise ValueError("an ONNX encoder needs at least one layer")
+        self.threads = threads
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                import onnxruntime
+
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = self.threads
+                options.inter_op_num_threads = 1
+                options.log_severity_level = 3  # its warnings would go to stderr
+                self._session = onnxruntime.InferenceSession(
+                    _graph(self.layers, self.weights), options, providers=["CPUExecutionProvider"]
+                )
+            return self._session
+
+    def forward(self, ids: npt.ArrayLike, lengths: Sequence[int] | None = None) -> Array:
+        batch_ids = np.atleast_2d(np.asarray(ids, dtype=np.int64))
+        if lengths is None:
+            lengths = [batch_ids.shape[1]] * batch_ids.shape[0]
+        feed = {
+            "hidden": self.embeddings(batch_ids),
+            "lengths": np.asarray(lengths, dtype=np.int32),
+        }
+        [hidden] = self.session.run(["out"], feed)
+        return np.asarray(hidden, dtype=np.float32)

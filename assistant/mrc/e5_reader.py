@@ -22,8 +22,8 @@ the suffix list learned in training, and a Latin word is never cut in the middle
     reader.read("권장 공기압은?", passages)   # loads on first read (about 1 s)
 
 About 0.35 s a KorQuAD question (p50, one thread, ONNX Runtime; two 256-token windows for
-most paragraphs; 0.49 of the previous numpy code in the same run, numpy now 0.68), 0.47 GB peak
-RSS. The shipped span model scores F1 74.5 on KorQuAD articles it never saw, against 59 for the
+most paragraphs; 0.49 of the previous numpy code in the same run, numpy now 0.68); peak RSS
+0.87 GB with ONNX Runtime (while its graph is built), 0.47 GB with numpy. The shipped span model scores F1 74.5 on KorQuAD articles it never saw, against 59 for the
 lexical reader (MODEL_CARD.md); it is the MRC skill's default reader.
 """
 

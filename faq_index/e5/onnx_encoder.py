@@ -58,6 +58,18 @@ def _graph(layers: Sequence[LayerWeights], weights: E5Weights) -> bytes:
         nodes.append(helper.make_node(op, inputs, [output], domain=domain, **attributes))
         return output
 
+    def product(layer: LayerWeights, p: str, y: str, matrix: str) -> str:
+        """y @ layer.<matrix>.T"""
+        weight = tensor(p + matrix, getattr(layer, matrix).T)
+        return node("MatMul", [y, weight], p + matrix + ".y")
+
+    def add_and_norm(
+        layer: LayerWeights, p: str, y: str, residual: str, bias: str, norm: str, output: str
+    ) -> str:
+        """layer_norm(residual + y + layer.<bias>) with layer.<norm> and layer.<norm>_bias"""
+        parts = [tensor(p + name, getattr(layer, name)) for name in (norm, f"{norm}_bias", bias)]
+        return node("SkipLayerNormalization", [y, residual, *parts], output, epsilon=eps)
+
     x = "hidden"
     for i, layer in enumerate(layers):
         p = f"l{i}."
@@ -69,45 +81,29 @@ def _graph(layers: Sequence[LayerWeights], weights: E5Weights) -> bytes:
             p + "attention",
             num_heads=config.heads,
         )
-        projected = node(
-            "MatMul",
-            [attended, tensor(p + "attention_out", layer.attention_out.T)],
-            p + "attention_out.y",
-        )
-        normed = node(
-            "SkipLayerNormalization",
-            [
-                projected,
-                x,
-                tensor(p + "attention_norm", layer.attention_norm),
-                tensor(p + "attention_norm_bias", layer.attention_norm_bias),
-                tensor(p + "attention_out_bias", layer.attention_out_bias),
-            ],
+        normed = add_and_norm(
+            layer,
+            p,
+            product(layer, p, attended, "attention_out"),
+            x,
+            "attention_out_bias",
+            "attention_norm",
             p + "attention_norm.y",
-            epsilon=eps,
         )
-        middle = node(
-            "MatMul",
-            [normed, tensor(p + "intermediate", layer.intermediate.T)],
-            p + "intermediate.y",
-        )
+        middle = product(layer, p, normed, "intermediate")
         activated = node(
             "BiasGelu",
             [middle, tensor(p + "intermediate_bias", layer.intermediate_bias)],
             p + "gelu",
         )
-        out = node("MatMul", [activated, tensor(p + "output", layer.output.T)], p + "output.y")
-        x = node(
-            "SkipLayerNormalization",
-            [
-                out,
-                normed,
-                tensor(p + "output_norm", layer.output_norm),
-                tensor(p + "output_norm_bias", layer.output_norm_bias),
-                tensor(p + "output_bias", layer.output_bias),
-            ],
+        x = add_and_norm(
+            layer,
+            p,
+            product(layer, p, activated, "output"),
+            normed,
+            "output_bias",
+            "output_norm",
             "out" if i == len(layers) - 1 else p + "output_norm.y",
-            epsilon=eps,
         )
     graph = helper.make_graph(
         nodes,

@@ -8,7 +8,7 @@ Scores the questions of articles the span model was not trained on (its meta lis
 `--articles`) in reader mode with each variant: the baseline (the model's own windows with the
 numpy encoder's previous activation, scipy's float64 erf GELU, and windows of different
 lengths padded into one batch as before) and each of `--variants`,
-RUNTIME:MAX_LENGTH/STRIDE (the reader's runtime, numpy or onnx, and its windows). Every question is read by every variant in turn,
+RUNTIME:MAX_LENGTH/STRIDE (the reader's runtime, numpy, onnx or onnx-int8, and its windows). Every question is read by every variant in turn,
 rotating the order, so the machine's noise falls on all of them alike; one thread
 (OMP_NUM_THREADS=1). Prints one JSON line per variant: EM, F1, answered share, context tokens
 read per question (p50), ms p50/p99 and the p50 as a ratio of the baseline's.
@@ -79,7 +79,14 @@ def main() -> int:
     for spec in args.variants.split(","):
         runtime, _, window = spec.partition(":")
         length, stride = (int(part) for part in window.split("/"))
-        reader = E5Reader(args.model, max_length=length, stride=stride, runtime=runtime)
+        runtime, _, precision = runtime.partition("-")
+        reader = E5Reader(
+            args.model,
+            max_length=length,
+            stride=stride,
+            runtime=runtime,
+            int8=precision == "int8",
+        )
         reader.warm_up()
         variants[spec] = reader
 

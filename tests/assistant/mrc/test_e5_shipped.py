@@ -4,6 +4,8 @@ reading plain Korean questions, and answering nothing from a passage without the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.mrc.e5.span_model import DEFAULT_MODEL, load_span_model
@@ -13,16 +15,19 @@ from assistant.mrc.reader import Passage
 from faq_index.e5.onnx_encoder import OnnxEncoder, runtime_available
 
 
-@pytest.fixture(scope="module", params=["onnx", "numpy"])
+@pytest.fixture(scope="module", params=["onnx", "onnx-int8", "numpy"])
 def shipped(request: pytest.FixtureRequest) -> E5Reader:
-    """The shipped reader on each runtime (ONNX Runtime, the default install's; numpy)."""
-    if request.param == "onnx" and not runtime_available():
+    """The shipped reader on each runtime (ONNX Runtime, the default install's, in float32 and
+    in 8 bits; numpy)."""
+    runtime, _, precision = request.param.partition("-")
+    if runtime == "onnx" and not runtime_available():
         pytest.skip("onnxruntime and onnx are not installed")
     reader = make_reader("e5")
     assert isinstance(reader, E5Reader) and reader.path == DEFAULT_MODEL
-    reader.runtime = request.param
+    reader.runtime = runtime
+    reader.int8 = precision == "int8"
     reader.warm_up()
-    assert isinstance(reader.encoder, OnnxEncoder) == (request.param == "onnx")
+    assert isinstance(reader.encoder, OnnxEncoder) == (runtime == "onnx")
     return reader
 
 
@@ -63,3 +68,12 @@ def test_the_shipped_model_answers_nothing_where_the_answer_is_not(shipped: E5Re
     context = "한빛모터스는 1998년 대전에서 김민호가 설립했다. 본사는 서울 강남구에 있다."
     passage = [Passage(id="p", document="d", text=context)]
     assert shipped.read("오로라 EV의 타이어 권장 공기압은 얼마인가?", passage) == []
+
+
+def test_reader_names_choose_the_precision(tmp_path: Path) -> None:
+    plain = make_reader("e5")
+    assert isinstance(plain, E5Reader) and not plain.int8
+    int8 = make_reader("e5-int8")
+    assert isinstance(int8, E5Reader) and int8.int8 and int8.path == DEFAULT_MODEL
+    own = make_reader("e5-int8:mine.npz", base=tmp_path)
+    assert isinstance(own, E5Reader) and own.int8 and own.path == tmp_path / "mine.npz"

@@ -145,13 +145,12 @@ def _int8(model: bytes) -> bytes:
 
     graph = onnx.load_from_string(model)
     kept = [node.name for node in graph.graph.node if node.name.endswith(".output.y")]
-    with tempfile.TemporaryDirectory() as folder:
-        source, target = f"{folder}/float32.onnx", f"{folder}/int8.onnx"
-        onnx.save(graph, source)
+    with tempfile.TemporaryDirectory() as folder:  # it writes its result only to a file
+        target = f"{folder}/int8.onnx"
         logging.disable(logging.WARNING)  # its advice to pre-process goes to the root logger
         try:
             quantize_dynamic(
-                source,
+                graph,
                 target,
                 op_types_to_quantize=["MatMul", "Attention"],
                 nodes_to_exclude=kept,

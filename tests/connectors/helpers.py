@@ -151,7 +151,7 @@ def car_skills() -> list[ReplySkill]:
         confidence=0.95,
     )
     manual = ReplySkill(
-        "mrc", "타이어", [TextPart(text="적정 공기압은 36 psi입니다.")], delay_s=2.0
+        "mrc", "타이어", [TextPart(text="적정 공기압은 36 psi입니다.")], delay_s=10.0
     )
     quick = ReplySkill(
         "smalltalk",

@@ -202,7 +202,9 @@ class TestTimeBudget:
         r = await client.post(
             "/connectors/car/turns", json=turn("타이어 공기압 얼마야", PARKED, time_budget_ms=400)
         )
-        assert time.perf_counter() - started < 1.5  # the manual skill needs 2 s
+        # the manual skill needs 10 s; the budget is 0.4 s, and the margin is wide because a
+        # busy 2-core CI machine once took 1.9 s for this turn
+        assert time.perf_counter() - started < 5.0
         answer = r.json()
         assert answer["route"] == "smalltalk:타이어"
         assert answer["speech"]["text"] == "타이어 점검은 서비스센터에서 해 드려요."

@@ -106,10 +106,12 @@ async def test_at_most_max_hypotheses_reach_the_skills(build) -> None:  # type: 
 
 
 async def test_a_time_budget_answers_with_what_is_ready(build) -> None:  # type: ignore[no-untyped-def]
-    a = await build([SlowSkill(1.5), KeywordSkill("faq", "충전", "충전소는 1km 앞이에요.", 0.8)])
+    a = await build([SlowSkill(10), KeywordSkill("faq", "충전", "충전소는 1km 앞이에요.", 0.8)])
     started = time.perf_counter()
     reply = await a.handle(Utterance(text="충전소 어디야", session_id="s", time_budget_ms=300))
-    assert time.perf_counter() - started < 1.0
+    # without the budget the bot's 2 s skill timeout would end the turn; a busy machine needs
+    # the wide margin over the 0.3 s budget
+    assert time.perf_counter() - started < 1.8
     assert reply.route == "faq:충전"
     view = await a.store.get_session("s")
     assert view is not None

@@ -28,8 +28,13 @@ def cache_dir(option: str | None, bot: Bot) -> Path:
 
 
 def skill_encoder(name: str, directory: Path, *, cached: bool = True) -> Encoder | None:
-    """The encoder `name` (None for `none`), behind the embedding cache in `directory`."""
+    """The encoder `name` (None for `none`), behind the embedding cache in `directory`.
+
+    The model is loaded now, by embedding one query: with every indexed text in the cache
+    it would otherwise load in the first user's turn (about 2 s for e5), past the skill's
+    time budget, and that turn would go without the skill."""
     if name == "none":
         return None
     encoder = make_encoder(name)
+    encoder.encode(["warm up"], kind="query")
     return CachedEncoder(encoder, EmbeddingCache(directory / "embeddings")) if cached else encoder

@@ -156,3 +156,26 @@ def test_demo_bot_faq_options_validate() -> None:
             FaqOptions.model_validate(spec.options)
             for path in FaqOptions.model_validate(spec.options).entries:
                 assert len(load_entries(bot.path(path))) >= 60
+
+
+def test_the_encoder_is_loaded_with_the_bot_not_in_the_first_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every entry already in the embedding cache, nothing else would load the model
+    before the first user's question, which then waited for it past the skill's budget."""
+    from assistant.skills import encoding
+
+    made: list[HashingEncoder] = []  # `calls`: how many texts each one embedded
+
+    def make(name: str) -> HashingEncoder:
+        made.append(HashingEncoder())
+        return made[-1]
+
+    monkeypatch.setattr(encoding, "make_encoder", make)
+    first = encoding.skill_encoder("e5", tmp_path)
+    assert first is not None and made[0].calls == 1  # loaded once the skill is built
+    first.encode(["보증 기간"], kind="query")
+    encoding.skill_encoder("e5", tmp_path).encode(["보증 기간"], kind="query")  # a restart
+    assert made[1].calls == 1  # the cache answered; only the warm-up reached the model
+    assert encoding.skill_encoder("none", tmp_path) is None
+

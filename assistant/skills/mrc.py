@@ -9,8 +9,9 @@ best answer becomes one candidate:
 - parts: the sentence that holds the answer (text, and speech on voice devices), then a card
   with the answer span as title and the source (document title > section) as description;
 - route `mrc:<document>#<passage>`, the active topic likewise;
-- confidence: the reader's score of the span (bounded in [0, 1], rising with it); no
-  candidate below `min_confidence`.
+- confidence: the reader's score of the span (bounded in [0, 1], rising with it; for the e5
+  reader the calibrated probability that the answer is right); no candidate below
+  `min_confidence`.
 
 The work runs in a worker thread under a time budget (`time_budget_ms`): past it the skill
 proposes nothing and logs `mrc.time_budget_exceeded`, so a slow reader never holds a turn.

@@ -178,4 +178,3 @@ def test_the_encoder_is_loaded_with_the_bot_not_in_the_first_turn(
     encoding.skill_encoder("e5", tmp_path).encode(["보증 기간"], kind="query")  # a restart
     assert made[1].calls == 1  # the cache answered; only the warm-up reached the model
     assert encoding.skill_encoder("none", tmp_path) is None
-

@@ -11,7 +11,7 @@ import pytest
 
 from assistant.mrc.e5.span_model import SpanModel, save_span_model
 from assistant.mrc.e5.windows import Window
-from assistant.mrc.e5_reader import E5Reader
+from assistant.mrc.e5_reader import Calibration, E5Reader
 from assistant.mrc.errors import ReaderError
 from assistant.mrc.reader import Passage
 from faq_index.e5.encoder import Encoder
@@ -175,3 +175,43 @@ def test_errors_name_the_file(tmp_path: Path) -> None:
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(ReaderError, match="not a span model"):
         E5Reader(tmp_path / "bad.npz").warm_up()
+
+
+def test_a_calibration_beside_the_model_turns_the_score_into_a_probability(
+    tmp_path: Path, untrained: Path
+) -> None:
+    text = "권장 타이어 공기압은 36 psi입니다."
+    start = text.index("36 psi")
+    passage = Passage(id="b", document="m", text=text)
+    model = tmp_path / "mine.npz"
+    model.write_bytes(untrained.read_bytes())
+    [raw] = PointingReader(model, (start, start + 6)).read("권장 공기압은?", [passage])
+    span = PointingReader(model, (start, start + 6)).spans("권장 공기압은?", [passage])[0]
+    assert raw.score == pytest.approx(float(np.exp(span.log_score)))  # no calibration: p·p
+    assert span.gap > 0  # the span beat its window's "no answer"
+
+    Calibration((0.0, 1.0), -span.gap, {"data": "test"}).save(model)  # logit 0 at this gap
+    assert (tmp_path / "mine.calibration.json").is_file()
+    [calibrated] = PointingReader(model, (start, start + 6)).read("권장 공기압은?", [passage])
+    assert calibrated.score == pytest.approx(0.5)
+    assert calibrated.text == raw.text == "36 psi"
+    Calibration((0.0, 1.0), 2.0 - span.gap, {}).save(model)  # a wider gap is surer
+    [surer] = PointingReader(model, (start, start + 6)).read("권장 공기압은?", [passage])
+    assert surer.score == pytest.approx(1 / (1 + np.exp(-2.0)))
+
+
+def test_a_damaged_calibration_is_refused_naming_the_file(tmp_path: Path, untrained: Path) -> None:
+    model = tmp_path / "mine.npz"
+    model.write_bytes(untrained.read_bytes())
+    (tmp_path / "mine.calibration.json").write_text('{"coef": [1.0]}', encoding="utf-8")
+    with pytest.raises(ReaderError, match=r"mine\.calibration\.json: not a reader calibration"):
+        E5Reader(model, runtime="numpy").warm_up()
+
+
+def test_the_shipped_model_has_a_calibration() -> None:
+    from assistant.mrc.e5.span_model import DEFAULT_MODEL
+
+    calibration = Calibration.beside(DEFAULT_MODEL)
+    assert calibration is not None
+    assert calibration.coef[1] > 0  # a wider gap over "no answer" is surer
+    assert calibration.meta["examples"] > 300

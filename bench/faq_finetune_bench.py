@@ -40,6 +40,7 @@ import numpy as np
 from faq_bench import fold_examples, only, ranks, read_queries, run_datasets
 
 from faq_index.cache import CachedEncoder, EmbeddingCache
+from faq_index.e5.encoder import padded
 from faq_index.encoders import Kind, make_encoder
 from faq_index.faq import FIELDS, HUBNESS, KINDS, entry_rows
 from faq_index.formats import load_entries
@@ -108,7 +109,8 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     with torch.no_grad():
         for start in range(0, len(by_length), 64):
             batch = by_length[start : start + 64]
-            ids, lengths = _padded([sequences[i] for i in batch], vocabulary.pad, torch)
+            ids = torch.from_numpy(padded([sequences[i] for i in batch], vocabulary.pad))
+            lengths = torch.tensor([len(sequences[i]) for i in batch])
             hidden = frozen_model.bottom(ids, lengths)
             for j, i in enumerate(batch):
                 bottoms[i] = hidden[j, : len(sequences[i])].clone()
@@ -242,12 +244,6 @@ def scored(index: SimilarityIndex, by_text: dict[str, Any]) -> Any:
         )
 
     return features
-
-
-def _padded(sequences: list[list[int]], pad: int, torch: Any) -> tuple[Any, Any]:
-    longest = max(len(s) for s in sequences)
-    ids = torch.tensor([s + [pad] * (longest - len(s)) for s in sequences])
-    return ids, torch.tensor([len(s) for s in sequences])
 
 
 def main() -> int:

@@ -42,6 +42,7 @@ from rich.progress import Progress
 
 from assistant.mrc.e5.span_model import DEFAULT_MODEL
 from assistant.mrc.e5_reader import Calibration, E5Reader, Span
+from assistant.mrc.evaluation import paragraph_passages
 from assistant.mrc.metrics import best_scores, language_of
 from assistant.mrc.reader import Passage
 from assistant.mrc.retrieval import PassageIndex
@@ -57,24 +58,16 @@ def collect(
     """One example per answered question (log score, gap, F1, right, article), and how many
     questions were asked."""
     articles = parse_articles(args.articles)
-    questions = [q for q in load_squad(args.squad) if articles is None or q.article in articles]
-    questions = questions[:: args.every]
-    by_article: dict[int, dict[int, Passage]] = {}
-    for q in load_squad(args.squad):  # every paragraph of the chosen articles is searched
-        if articles is None or q.article in articles:
-            by_article.setdefault(q.article, {}).setdefault(
-                q.paragraph,
-                Passage(
-                    id=f"p{q.paragraph}",
-                    document=f"a{q.article}",
-                    text=q.context,
-                    locale=language_of(q.context),
-                ),
-            )
+    chosen = [q for q in load_squad(args.squad) if articles is None or q.article in articles]
+    questions = chosen[:: args.every]
+    article_of = {q.paragraph: q.article for q in chosen}
+    by_article: dict[int, list[Passage]] = {}
+    for paragraph, passage in paragraph_passages(chosen).items():  # every one is searched
+        by_article.setdefault(article_of[paragraph], []).append(passage)
     indexes = {}
     for article, paragraphs in by_article.items():
         indexes[article] = PassageIndex()
-        indexes[article].add(paragraphs.values())
+        indexes[article].add(paragraphs)
     numbers = sorted(indexes)
     # each question is also asked of the next article's documents, where its answer is not
     asks = [(q, q.article, True) for q in questions] + [

@@ -128,10 +128,14 @@ class Calibration:
     intercept: float
     meta: dict[str, Any]
 
+    @staticmethod
+    def path_for(model: Path) -> Path:
+        return model.with_suffix(".calibration.json")
+
     @classmethod
     def beside(cls, model: Path) -> Calibration | None:
         """The calibration beside the span model file, None when it has none."""
-        path = model.with_suffix(".calibration.json")
+        path = cls.path_for(model)
         if not path.is_file():
             return None
         try:
@@ -142,7 +146,7 @@ class Calibration:
             raise ReaderError(f"{path}: not a reader calibration ({e!r})") from e
 
     def save(self, model: Path) -> Path:
-        path = model.with_suffix(".calibration.json")
+        path = self.path_for(model)
         data = {"coef": list(self.coef), "intercept": self.intercept, "meta": self.meta}
         path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         return path

@@ -43,7 +43,8 @@ class EvalResult:
     predictions: dict[str, str] = field(default_factory=dict)
 
 
-def _passages(questions: Sequence[SquadQuestion]) -> dict[int, Passage]:
+def paragraph_passages(questions: Sequence[SquadQuestion]) -> dict[int, Passage]:
+    """One passage per paragraph of the questions (id `p<paragraph>`), by paragraph number."""
     out: dict[int, Passage] = {}
     for q in questions:
         if q.paragraph not in out:
@@ -65,7 +66,7 @@ def evaluate(
     passages: int = 3,
 ) -> EvalResult:
     """Read every question and score the answers; see the module docstring."""
-    by_paragraph = _passages(questions)
+    by_paragraph = paragraph_passages(questions)
     index = index if index is not None else PassageIndex()
     index_seconds = 0.0
     if mode == "open":

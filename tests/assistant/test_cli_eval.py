@@ -109,3 +109,50 @@ def test_eval_faq_saves_the_run_for_the_console(tmp_path: Path) -> None:
         None,
     ]
     assert all(set(r) >= {"text", "predicted_id", "top_id", "confidence", "decision"} for r in rows)
+
+
+DEMO_FAQ = Path(__file__).parents[2] / "assistant" / "demo_bot" / "faq"
+
+
+def test_train_faq_fits_on_labelled_queries_for_eval_and_the_bot(tmp_path: Path) -> None:
+    from faq_index.fusion import FusionModel
+
+    out = tmp_path / "fusion.json"
+    entries = ["--entries", str(DEMO_FAQ / "ko.yaml"), "--entries", str(DEMO_FAQ / "en.yaml")]
+    queries = str(DEMO_FAQ / "eval_queries.jsonl")
+    result = runner.invoke(
+        app,
+        ["train", "faq", *entries, "--queries", queries, "--out", str(out), "--encoder", "none", "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    model = FusionModel.load(out)
+    assert model.trained_on == "queries:eval_queries.jsonl"
+    assert model.notes["examples"] == 51
+    result = runner.invoke(
+        app,
+        ["eval", "faq", *entries, "--queries", queries, "--calibration", str(out), "--encoder", "none", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    assert metrics["calibration"] == "queries:eval_queries.jsonl"
+    assert metrics["accuracy_at_1"] >= 0.8
+
+
+def test_train_faq_names_the_line_of_an_unknown_entry_and_writes_nothing(tmp_path: Path) -> None:
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        '{"text": "서비스센터 몇 시까지 해요", "expected_id": "hours"}\n\n'
+        '{"text": "보증 기간", "expected_id": "no-such-entry"}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "fusion.json"
+    args = ["train", "faq", "--entries", str(DATA / "mini.yaml"), "--queries", str(queries), "--out", str(out), "--encoder", "none"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "line 3: 'no-such-entry'" in result.output
+    assert not out.exists()
+    queries.write_text('{"text": "보증 기간", "expected_id": "warranty"}\n{"text": \n', "utf-8")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "line 2" in result.output
+    assert not out.exists()

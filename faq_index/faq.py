@@ -257,10 +257,10 @@ class FaqIndex:
         """Fit fusion and calibration on labelled queries (text, the entry that answers it, or
         None when none does), for instance from the bot's logs, and use the result.
 
-        A third of the labelled entries' queries are also shown with their entry hidden, as
-        out-of-scope examples (`faq_index.training.query_examples`); the ranking weights are
-        fitted listwise. On the public sets this beat fitting on the FAQ itself by 2-2.3
-        points of accuracy@1 on entries the queries never named (bench/faq_results.md).
+        The queries of a third of the labelled entries serve, with their entry hidden, as
+        out-of-scope examples instead (`faq_index.training.query_examples`); the ranking
+        weights are fitted listwise. On the public sets this beat fitting on the FAQ itself by
+        2.3 points of accuracy@1 on entries the queries never named (bench/faq_results.md).
         Raises `CalibrationError` for an id that is not an entry, or examples that cannot
         teach anything. `progress(done)` is called after each query is scored."""
         unknown = [(i, g) for i, (_, g) in enumerate(queries, start=1) if g and g not in self]

@@ -37,6 +37,7 @@ class QueryFileError(ValueError):
 class Query:
     text: str
     expected_id: str | None
+    line: int = 0  #: its line in the query file (0: not from a file)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def read_queries(text: str, source: str = "queries") -> list[Query]:
                 f"{source}: line {number}: expected {{'text': ..., 'expected_id': ... | null}} "
                 f"({e})"
             ) from e
-        queries.append(Query(str(value), None if expected is None else str(expected)))
+        queries.append(Query(str(value), None if expected is None else str(expected), number))
     return queries
 
 

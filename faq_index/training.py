@@ -12,8 +12,9 @@ examples out of the index itself, with no labelled queries at all (`self_example
 - a question with its whole id hidden is a query that nothing answers (simulated out-of-scope).
 
 `fit_fusion` first fits the ranking weights (non-negative weights of the z-score columns that
-rank each example's right id above its hardest wrong ones), then the calibrator (a logistic regression predicting
-whether the top id is right, from its fused score, margin and raw signal scores).
+rank each example's right id above its hardest wrong ones), then the calibrator (a logistic
+regression predicting whether the top id is right, from its fused score, margin and raw
+signal scores).
 `fit_lexical` fits the same two parts over the lexical signals alone, for the cascade of
 `SimilarityIndex` (answer without embedding the query when the lexical signals are sure).
 
@@ -289,20 +290,17 @@ def _fit_ranker(
       0.901 against 0.891). Left-out alternative questions are near copies written by the
       FAQ's author, a poor guide to how far to move from the default.
     """
-    weights = np.clip(base.weights.astype(np.float64), 0.0, None)
-    if method == "listwise":
-        for _ in range(2):  # the hardest wrong ids under the fitted weights, then fit again
-            columns = _hard_negatives(in_scope, weights, candidates)
-            if not len(columns):
-                return base.weights
-            weights = _listwise(columns, weights, np.clip(base.weights, 0.0, None))
-    elif method == "coordinate":
-        columns = _hard_negatives(in_scope, weights, candidates)
-        if not len(columns):
-            return base.weights
-        weights = _coordinate(columns, weights)
-    else:
+    if method not in ("listwise", "coordinate"):
         raise ValueError(f"ranker must be 'listwise' or 'coordinate', got {method!r}")
+    start = np.clip(base.weights.astype(np.float64), 0.0, None)
+    columns = _hard_negatives(in_scope, start, candidates)
+    if not len(columns):
+        return base.weights
+    if method == "coordinate":
+        weights = _coordinate(columns, start)
+    else:  # fit, mine the hardest wrong ids again under the fitted weights, fit again
+        weights = _listwise(columns, start, start)
+        weights = _listwise(_hard_negatives(in_scope, weights, candidates), weights, start)
     total = float(weights.sum())
     return weights / total * float(np.abs(base.weights).sum()) if total > 0 else base.weights
 

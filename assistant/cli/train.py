@@ -57,8 +57,7 @@ def faq(
         raise typer.Exit(code=2)
 
     try:
-        text = queries.read_text(encoding="utf-8")
-        pairs = read_queries(text, str(queries))
+        pairs = read_queries(queries.read_text(encoding="utf-8"), str(queries))
     except OSError as e:
         refuse(f"{queries}: cannot read the queries: {e.strerror or e}")
     except QueryFileError as e:
@@ -67,14 +66,9 @@ def faq(
         index = FaqIndex(load_entries(entries), encoder=faq_encoder(encoder, cache_dir))
     except FaqIndexError as e:
         refuse(str(e))
-    lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    unknown = [
-        (n, q)
-        for n, q in zip(lines, pairs, strict=True)
-        if q.expected_id and q.expected_id not in index
-    ]
-    if unknown:
-        shown = "; ".join(f"line {n}: {q.expected_id!r}" for n, q in unknown[:5])
+    unknown = [q for q in pairs if q.expected_id and q.expected_id not in index]
+    if unknown:  # fit_queries would refuse them too, but cannot name their lines
+        shown = "; ".join(f"line {q.line}: {q.expected_id!r}" for q in unknown[:5])
         refuse(f"{queries}: expected_id is not an entry ({len(unknown)} lines): {shown}")
     with Progress(disable=quiet, transient=True) as bars:
         task = bars.add_task("scoring the queries", total=len(pairs))

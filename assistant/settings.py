@@ -15,6 +15,7 @@
 | `ASSISTANT_SESSION_LOCKS` | `postgres` on PostgreSQL, else `local` | `local`, `postgres` or a `redis://` URL |
 | `ASSISTANT_ADMIN_MAX_BODY_BYTES` | `8388608` | body limit of the admin console's API (document and FAQ uploads) |
 | `ASSISTANT_ADMIN_SESSION_HOURS` | `8` | how long an admin console login lasts |
+| `ASSISTANT_TRUSTED_PROXIES` | (none) | comma-separated addresses or networks of reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed; from anyone else they are ignored |
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Settings:
     content_poll_s: float = 2.0
     admin_max_body_bytes: int = 8 * 1024 * 1024
     admin_session_hours: float = 8.0
+    trusted_proxies: tuple[str, ...] = ()
     admin_api_key: str | None = field(default=None, repr=False)  # a secret: never printed
 
     @classmethod
@@ -64,5 +66,7 @@ class Settings:
         values["admin_api_key"] = env("ASSISTANT_ADMIN_API_KEY") or None
         values["admin_max_body_bytes"] = int(env("ASSISTANT_ADMIN_MAX_BODY_BYTES", str(8 << 20)))
         values["admin_session_hours"] = float(env("ASSISTANT_ADMIN_SESSION_HOURS", "8"))
+        proxies = env("ASSISTANT_TRUSTED_PROXIES", "")
+        values["trusted_proxies"] = tuple(p.strip() for p in proxies.split(",") if p.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

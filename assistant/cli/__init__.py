@@ -130,6 +130,10 @@ def serve(
         "log_level": log_level,
         "log_config": None,  # uvicorn's own logs go through ours
         "timeout_graceful_shutdown": 30,  # turns in flight finish on SIGTERM
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: anyone on the machine
+        # could pick their address (and so their rate-limit bucket). Only configured proxies.
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": ",".join(settings.trusted_proxies) or "",
     }
     if workers == 1:
         uvicorn.run(create_app(settings), **common)

@@ -40,6 +40,7 @@ from assistant import logs, metrics
 from assistant.config import Bot, SkillSpec, load_bot
 from assistant.context import DialogueContext, TurnRecord
 from assistant.errors import InputError, StoreError
+from assistant.json_input import lone_surrogate
 from assistant.moves import Move, read_move
 from assistant.normalize import detect_locale, normalize_text
 from assistant.policy import Decision, choose, handoff
@@ -158,6 +159,7 @@ class Assistant:
     def validate(self, utterance: Utterance) -> tuple[str, str]:
         """The normalized text and resolved locale, or `InputError` naming the field."""
         limits = self.bot.config.limits
+        _refuse_surrogates(utterance)
         if not utterance.session_id.strip():
             raise InputError("session_id", "must not be empty")
         if len(utterance.session_id) > MAX_SESSION_ID:
@@ -471,6 +473,26 @@ class Assistant:
 
 def _sid(turn: TurnInput) -> str:
     return turn.utterance.session_id
+
+
+def _refuse_surrogates(utterance: Utterance) -> None:
+    """`InputError` for an unpaired UTF-16 surrogate anywhere in the utterance: JSON can carry
+    one ("\\ud800"), but it is not text, and storing or answering it would fail."""
+    fields = utterance.model_dump(
+        include={
+            "text",
+            "session_id",
+            "channel",
+            "locale",
+            "message_id",
+            "metadata",
+            "alternatives",
+        }
+    )
+    path = lone_surrogate(fields)
+    if path is not None:
+        field = path if not path.startswith("alternatives.") else "alternatives"
+        raise InputError(field or "text", "contains an unpaired surrogate; send UTF-8 text")
 
 
 def _reading(proposal: Proposal, decision: Decision) -> str | None:

@@ -18,11 +18,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__, logs, metrics
 from assistant.admin import attach_console, mount_admin
@@ -37,6 +39,7 @@ from assistant.api.middleware import (
     RateLimiter,
     RequestId,
     RequestTimeout,
+    StrictJson,
     rate_limited,
 )
 from assistant.dialogue import Assistant
@@ -174,7 +177,8 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     )
     if assistant is not None:
         attach(app, assistant)
-    # Added last runs first: request id, then CORS, rate, time and size limits.
+    # Added last runs first: request id, then CORS, rate, time and size limits, JSON checks.
+    app.add_middleware(StrictJson)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
@@ -196,15 +200,39 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         return cast(Assistant, request.app.state.assistant)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for item in exc.errors():
             loc = [str(p) for p in item.get("loc", ()) if p != "body"]
             if item.get("type") == "json_invalid":
-                problem = FieldProblem(field="body", problem=f"is not valid JSON: {item['msg']}")
+                reason = (item.get("ctx") or {}).get("error") or item["msg"]
+                problem = FieldProblem(field="body", problem=f"is not valid JSON: {reason}")
                 return error_response(400, "malformed_json", [problem])
+            if not loc and isinstance(item.get("input"), bytes | str):
+                # a body that was not parsed as JSON: FastAPI reads JSON only when told so
+                given = request.headers.get("content-type") or "none"
+                problem = FieldProblem(
+                    field="content-type", problem=f"is {given!r}; send application/json"
+                )
+                return error_response(415, "unsupported_media_type", [problem])
             problems.append(FieldProblem(field=".".join(loc) or "body", problem=item["msg"]))
         return error_response(422, "invalid_request", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Starlette's and FastAPI's own refusals (no such route, wrong method, a body that
+        could not be read) in the documented error format."""
+        if exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        field, problem = _HTTP_PROBLEMS.get(exc.status_code, ("request", str(exc.detail)))
+        if exc.status_code == 404:
+            problem = f"no such route: {request.method} {request.url.path}"
+        return error_response(
+            exc.status_code,
+            _HTTP_CODES.get(exc.status_code, "invalid_request"),
+            [FieldProblem(field=field, problem=problem)],
+            headers=dict(exc.headers or {}),
+        )
 
     @app.exception_handler(AuthError)
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
@@ -343,6 +371,18 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     mount_connectors(app)  # chat channels, socket.io and /chat (connectors/routes.py)
     mount_admin(app, settings)  # the admin console at /admin (assistant/admin/)
     return app
+
+
+_HTTP_CODES = {
+    400: "malformed_body",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
+_HTTP_PROBLEMS = {
+    400: ("body", "could not be read; send a JSON object"),
+    405: ("method", "is not allowed on this route"),
+}
 
 
 def _no_session(session_id: str) -> JSONResponse:

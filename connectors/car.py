@@ -377,7 +377,7 @@ async def voice_session(
         except disconnect:
             return
         try:
-            message = read_json(raw.encode())
+            message = read_json(raw)
             if not isinstance(message, dict):
                 raise PayloadError("body", "must be a JSON object with a 'type'")
             kind = message.get("type")

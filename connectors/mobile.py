@@ -426,7 +426,7 @@ async def socket_session(
         except disconnect:
             return
         try:
-            data = read_json(raw.encode())
+            data = read_json(raw)
             if not isinstance(data, dict) or data.get("type") != "message":
                 raise PayloadError("type", "must be 'message'")
             fields = {k: v for k, v in data.items() if k != "type"}

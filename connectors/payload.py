@@ -14,11 +14,11 @@ sender - is required
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from assistant import json_input
 from connectors.errors import PayloadError
 
 M = TypeVar("M", bound=BaseModel)
@@ -32,14 +32,16 @@ class JsonSocket(Protocol):
     async def send_json(self, data: Any, mode: str = "text") -> None: ...
 
 
-def read_json(body: bytes) -> Any:
-    """The JSON value of a request body, or `PayloadError("body", ...)`."""
+def read_json(body: bytes | str) -> Any:
+    """The JSON value of a request body or socket message, or `PayloadError("body", ...)`;
+    what JSON allows but the server cannot carry (deep nesting, huge numbers, unpaired
+    surrogates) is refused too (`assistant.json_input`)."""
     if not body.strip():
         raise PayloadError("body", "is empty; send a JSON object")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PayloadError("body", f"is not valid JSON ({e}); send a JSON object") from e
+        return json_input.loads(body)
+    except json_input.JsonInputError as e:
+        raise PayloadError("body", e.problem) from e
 
 
 def read_model(model: type[M], data: Any) -> M:

@@ -30,16 +30,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import socketio  # type: ignore[import-untyped]  # python-socketio ships no type hints
-from fastapi import APIRouter, Depends, FastAPI, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    Query,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.api.auth import AuthError
+from assistant.api.feedback import MAX_TURN
 from assistant.errors import InputError
 from assistant.types import Utterance
 from connectors import car, kakao, kakao_skill, mobile, rasa
@@ -258,7 +268,9 @@ def _router(hub: Hub) -> APIRouter:
     @router.get(
         "/connectors/mobile/devices/{device_id}/messages", tags=["mobile"], dependencies=chat
     )
-    async def device_messages(device_id: str, after: int = 0) -> Response:
+    async def device_messages(
+        device_id: str, after: Annotated[int, Query(ge=0, le=MAX_TURN)] = 0
+    ) -> Response:
         """The device's recent turns after turn number `after`: what an app that was away
         missed."""
         device = await mobile.devices(hub).get(device_id)

@@ -1,8 +1,9 @@
 """FAQ management over HTTP: list, get, create, update, delete and bulk-import entries.
 
-Every endpoint needs the admin API key (`Authorization: Bearer <key>`), read from the
-environment variable `ASSISTANT_ADMIN_API_KEY` when the router is made and compared in constant
-time. With no key configured the endpoints answer 403 `admin_disabled`: never open.
+Every endpoint needs an admin API key (`Authorization: Bearer <key>`). In the server that is the
+server's admin key or a stored key with the admin scope (`assistant.api.auth`); a router used
+on its own reads `ASSISTANT_ADMIN_API_KEY` when it is made and compares it in constant time,
+and with no key configured answers 403 `admin_disabled`: never open.
 
 Changes go into the live index of the bot's FAQ skill: the index is rebuilt in a worker thread
 and swapped in whole, so turns in flight keep searching the previous version and are never
@@ -28,6 +29,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response
 
+from assistant.api.auth import Auth, AuthError
 from assistant.api.errors import FieldProblem, error_response
 from assistant.skills.faq import FaqSkill
 from faq_index.entry import FaqEntry
@@ -149,7 +151,14 @@ def faq_admin_router(
     key = api_key if api_key is not None else os.environ.get(ADMIN_KEY_ENV, "")
     expected = key.encode()
 
-    def authorize(request: Request) -> None:
+    async def authorize(request: Request) -> None:
+        auth: Auth | None = getattr(request.app.state, "auth", None)
+        if auth is not None:  # in the server: its admin key or a stored key with the admin scope
+            try:
+                await auth.check(request.headers.get("authorization"), "admin")
+            except AuthError as e:
+                raise _Refusal(e.response()) from e
+            return
         if not expected:
             raise _Refusal(
                 _refuse(
@@ -181,10 +190,10 @@ def faq_admin_router(
 
     Skill = Annotated[str, Query(description="name of the FAQ skill in bot.yaml")]
 
-    def guarded(
+    async def guarded(
         request: Request, skill: Skill = "faq"
     ) -> FaqIndex:  # dependency: auth first, then the index
-        authorize(request)
+        await authorize(request)
         return index_of(request, skill)
 
     Faq = Annotated[FaqIndex, Depends(guarded)]

@@ -26,13 +26,17 @@ from assistant.store.feedback import FeedbackStore, UnknownTurn
 __all__ = ["FeedbackRequest", "FeedbackResponse", "feedback_router"]
 
 RATINGS = {"up": 1, "down": -1}
+#: Turn numbers are stored as 32-bit integers: a larger one names no turn (and would overflow).
+MAX_TURN = 2**31 - 1
 
 
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     session_id: str = Field(min_length=1, max_length=128)
-    turn: int | None = Field(default=None, ge=1, description="The turn's number in the session.")
+    turn: int | None = Field(
+        default=None, ge=1, le=MAX_TURN, description="The turn's number in the session."
+    )
     message_id: str | None = Field(
         default=None, min_length=1, max_length=128, description="The message id of the turn."
     )

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
-from assistant import logs, metrics
+from assistant import json_input, logs, metrics
 from assistant.api.errors import FieldProblem, error_response
 
 Scope = MutableMapping[str, Any]
@@ -72,21 +72,67 @@ class BodyLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(b"".join(chunks), receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         metrics.REFUSED.labels("body_too_large").inc()
         problem = FieldProblem(field="body", problem=f"is larger than {max_bytes} bytes")
         await error_response(413, "body_too_large", [problem])(scope, receive, send)
+
+
+class StrictJson:
+    """Refuse a JSON body (`application/json` or `+json`) that `assistant.json_input` refuses
+    with 400 `malformed_json`, before any endpoint parses it: nesting past its limit, numbers
+    of dozens of digits, NaN, unpaired surrogates. Every endpoint gets the same answer in the
+    same format. Place it inside `BodyLimit`, which has read the (small) body already."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if body.strip():
+            try:
+                json_input.loads(body)
+            except json_input.JsonInputError as e:
+                metrics.REFUSED.labels("malformed_json").inc()
+                problem = FieldProblem(field="body", problem=e.problem)
+                await error_response(400, "malformed_json", [problem])(scope, receive, send)
+                return
+        await self.app(scope, replaying(body, receive), send)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app `body` (already read) as the whole request first."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _is_json(scope: Scope) -> bool:
+    content_type: bytes = dict(scope.get("headers") or []).get(b"content-type", b"")
+    kind = content_type.split(b";")[0].strip().lower()
+    return kind == b"application/json" or (
+        kind.startswith(b"application/") and kind.endswith(b"+json")
+    )
 
 
 class RequestTimeout:

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__, logs, metrics
 from assistant.admin import attach_console, mount_admin
-from assistant.api.auth import Auth, AuthError, requires
+from assistant.api.auth import Auth, AuthError, may_read, own_session, requires
 from assistant.api.errors import ErrorBody, ErrorResponse, FieldProblem, error_response
 from assistant.api.faq_admin import faq_admin_router, faq_of_assistant
 from assistant.api.faq_sync import FaqSync
@@ -36,11 +36,11 @@ from assistant.api.feedback import feedback_router
 from assistant.api.middleware import (
     BodyLimit,
     ClientRateLimit,
-    RateLimiter,
+    RateLimited,
     RequestId,
     RequestTimeout,
     StrictJson,
-    rate_limited,
+    TurnLimits,
 )
 from assistant.dialogue import Assistant
 from assistant.errors import InputError, StoreError
@@ -194,7 +194,10 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
         )
     app.add_middleware(RequestId)
-    session_rate = RateLimiter(settings.rate_per_session)
+    turn_limits = TurnLimits(
+        per_session=settings.rate_per_session, per_client=settings.rate_per_client
+    )
+    app.state.turn_limits = turn_limits  # the channels' turns count against the same limits
 
     def current(request: Request) -> Assistant:
         return cast(Assistant, request.app.state.assistant)
@@ -234,6 +237,10 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
             headers=dict(exc.headers or {}),
         )
 
+    @app.exception_handler(RateLimited)
+    async def too_many(_: Request, exc: RateLimited) -> JSONResponse:
+        return cast(JSONResponse, exc.response())
+
     @app.exception_handler(AuthError)
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
         return cast(JSONResponse, exc.response())
@@ -265,9 +272,8 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     )
     async def chat(body: ChatRequest, request: Request) -> ChatResponse | JSONResponse:
         """Run one turn of a conversation and return the assistant's reply."""
-        wait = session_rate.take(body.session_id)
-        if wait > 0:
-            return rate_limited("session_id", wait)  # type: ignore[no-any-return]
+        own_session(body.session_id, turn=True)
+        turn_limits.take(body.session_id, request.state.caller.bucket)
         utterance = Utterance(
             text=body.text,
             session_id=body.session_id,
@@ -293,7 +299,9 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         dependencies=chat_scope,
     )
     async def get_session(session_id: str, request: Request) -> SessionResponse | JSONResponse:
-        """A session's dialogue context and its recent turns."""
+        """A session's dialogue context and its recent turns (a channel's session, such as
+        `kakao:...`, with an admin key)."""
+        may_read(request.state.caller, session_id)
         view = await current(request).store.get_session(session_id)
         if view is None:
             return _no_session(session_id)
@@ -329,7 +337,8 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         dependencies=chat_scope,
     )
     async def delete_session(session_id: str, request: Request) -> Response:
-        """Forget a session: its context and its turns."""
+        """Forget a session: its context and its turns (a channel's, with an admin key)."""
+        may_read(request.state.caller, session_id)
         assistant_ = current(request)
         async with assistant_.locks.hold(session_id):
             deleted = await assistant_.store.delete_session(session_id)

@@ -43,7 +43,9 @@ from xml.sax.saxutils import escape
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.api.middleware import RateLimited
 from assistant.errors import InputError
+from assistant.namespaces import session_in
 from assistant.types import (
     AsrHypothesis,
     CardPart,
@@ -164,8 +166,9 @@ class CarRequest(_Strict):
 
 
 def parse(request: CarRequest, *, time_budget_ms: int | None = None) -> Utterance:
-    """The turn as the core sees it: the first hypothesis as text, all as alternatives, the car
-    as the device (screen, voice, driving, the directives it can execute)."""
+    """The turn as the core sees it, in the session `car:<session_id>`: the first hypothesis
+    as text, all as alternatives, the car as the device (screen, voice, driving, the
+    directives it can execute)."""
     vehicle = request.vehicle
     supported = tuple(d for c in vehicle.capabilities for d in DIRECTIVES.get(c, ()))
     device = DeviceContext(
@@ -178,7 +181,7 @@ def parse(request: CarRequest, *, time_budget_ms: int | None = None) -> Utteranc
     )
     return Utterance(
         text=request.hypotheses[0].text,
-        session_id=request.session_id,
+        session_id=session_in(CHANNEL, request.session_id),
         channel=CHANNEL,
         locale=request.locale,
         alternatives=tuple(
@@ -336,11 +339,13 @@ def _card(part: CardPart) -> dict[str, Any]:
 # --- the turn --------------------------------------------------------------------------------
 
 
-async def answer(hub: Hub, payload: Any) -> dict[str, Any]:
+async def answer(hub: Hub, payload: Any, *, caller: str) -> dict[str, Any]:
     """One car turn: validate, answer through the hub, render for the car. Raises
-    `PayloadError` or `InputError` (400) for a request with a missing or wrong field."""
+    `PayloadError` or `InputError` (400) for a request with a missing or wrong field, and
+    `RateLimited` when the session or `caller` (its rate-limit bucket) is over its limit."""
     request = read_model(CarRequest, payload)
     utterance = parse(request, time_budget_ms=hub.config.car_time_budget_ms)
+    hub.admit(utterance, caller)
     reply = await hub.turn(utterance)
     return render(reply, request.vehicle, session_id=request.session_id, locale=request.locale)
 
@@ -353,7 +358,11 @@ class _Disconnected(Exception):
 
 
 async def voice_session(
-    hub: Hub, socket: JsonSocket, *, disconnect: type[BaseException] = _Disconnected
+    hub: Hub,
+    socket: JsonSocket,
+    *,
+    caller: str,
+    disconnect: type[BaseException] = _Disconnected,
 ) -> None:
     """One voice session, several turns, until the client ends it or goes away:
 
@@ -368,7 +377,8 @@ async def voice_session(
     A message that is not JSON, not a known type, or not a valid turn gets an `error` event
     (`{"type": "error", "error": {code, message, fields}}`) and the session stays open. A turn's
     `vehicle` replaces the session's. `disconnect` is the exception the socket raises when the
-    client goes away (Starlette's `WebSocketDisconnect`).
+    client goes away (Starlette's `WebSocketDisconnect`); `caller` is the connection's rate-limit
+    bucket, and a turn over the limits gets an `error` event too.
     """
     session: dict[str, Any] | None = None
     while True:
@@ -399,6 +409,7 @@ async def voice_session(
                 session["vehicle"] = request.vehicle.model_dump()
                 await socket.send_json({"type": "thinking"})
                 utterance = parse(request, time_budget_ms=hub.config.car_time_budget_ms)
+                hub.admit(utterance, caller)
                 reply = await hub.turn(utterance)
                 rendered = render(
                     reply, request.vehicle, session_id=request.session_id, locale=request.locale
@@ -413,6 +424,9 @@ async def voice_session(
             field = FIELDS.get(e.field, e.field)
             log.info("connector.car.voice.input_refused", extra={"field": field})
             await socket.send_json(error_event("invalid_request", field, e.problem))
+        except RateLimited as e:
+            problem = f"too many turns; retry in {e.retry_after}s"
+            await socket.send_json(error_event("rate_limited", e.field, problem))
         except disconnect:
             return
         except Exception:

@@ -2,11 +2,12 @@
 
 | variable | default | meaning |
 |---|---|---|
-| `ASSISTANT_KAKAO_SECRETS` | (none) | `BOTID=secret,...`; `*=secret` for every bot. Requests of such a bot must carry the secret |
+| `ASSISTANT_KAKAO_SECRETS` | (none) | `BOTID=secret,...`; `*=secret` for every bot. Once set, every request must carry its bot's secret, and bots without one are refused |
 | `ASSISTANT_KAKAO_SECRET_HEADER` | `X-Skill-Secret` | the header Open Builder is configured to send the secret in |
 | `ASSISTANT_KAKAO_TIME_BUDGET` | `3.5` | seconds a turn may take before a request with `callbackUrl` is answered `useCallback` |
 | `ASSISTANT_KAKAO_CALLBACK_HOSTS` | `kakao.com,kakaoenterprise.com` | hosts (and their subdomains) a `callbackUrl` may point to; `*` for any. Others are not called: the turn is answered directly |
 | `ASSISTANT_RASA_CALLBACK_URL` | (none) | where the Rasa callback channel POSTs bot messages; the channel is off without it |
+| `ASSISTANT_RASA_TOKEN` | (none) | the token the Rasa REST, callback and socket.io channels require (`?token=`, as Rasa's `--auth-token`; a Bearer header; socket.io `auth: {"token"}`); a chat API key also passes |
 | `ASSISTANT_SOCKETIO_CORS` | (same origin) | origins allowed to open socket.io connections: `*` or a comma-separated list |
 | `ASSISTANT_CAR_TIME_BUDGET` | `1.5` | seconds a car turn's skills may take; slower ones are left out of the answer |
 | `ASSISTANT_WEBHOOK_RETRY_BASE` | `1.0` | seconds before the first retry of a webhook delivery; doubled each time |
@@ -40,6 +41,7 @@ class ConnectorConfig:
     #: A request could name any URL as its callback: only these hosts are POSTed to.
     kakao_callback_hosts: tuple[str, ...] = ("kakao.com", "kakaoenterprise.com")
     rasa_callback_url: str | None = None
+    rasa_token: str | None = field(default=None, repr=False)  # a secret: never printed
     car_time_budget_s: float = 1.5
     #: Seconds between keep-alive comments of a mobile event stream while its turn runs.
     mobile_keepalive_s: float = 15.0
@@ -55,7 +57,8 @@ class ConnectorConfig:
         return max(1, round(self.car_time_budget_s * 1000))
 
     def kakao_secret(self, bot_id: str) -> str | None:
-        """The secret a request of `bot_id` must carry, or None when none is configured."""
+        """The secret a request of `bot_id` must carry (its own, else the `*` one), or None
+        when the bot has none: such a bot is refused once any secret is set."""
         return self.kakao_secrets.get(bot_id) or self.kakao_secrets.get("*")
 
     def kakao_callback_allowed(self, url: str) -> bool:
@@ -90,6 +93,7 @@ class ConnectorConfig:
             kakao_secret_header=env.get("ASSISTANT_KAKAO_SECRET_HEADER", "X-Skill-Secret"),
             kakao_time_budget_s=float(env.get("ASSISTANT_KAKAO_TIME_BUDGET", 3.5)),
             rasa_callback_url=env.get("ASSISTANT_RASA_CALLBACK_URL") or None,
+            rasa_token=env.get("ASSISTANT_RASA_TOKEN") or None,
             car_time_budget_s=float(env.get("ASSISTANT_CAR_TIME_BUDGET", 1.5)),
             socketio_cors=cors,
             webhook_retry_base_s=float(env.get("ASSISTANT_WEBHOOK_RETRY_BASE", 1.0)),

@@ -1,18 +1,28 @@
 """Mobile devices registered with the mobile connector, in the SQL store (migration 0006).
 
     devices = DeviceStore(engine)                 # the session store's engine
-    device, created = await devices.register(
+    device, created, token = await devices.register(
         id="d-1", platform="ios", locale="ko-KR", timezone="Asia/Seoul",
-        push_provider="apns", push_token="…")
-    await devices.get("d-1")
+        push_provider="apns", push_token="…", owner_key="3f2a…")
+    device = await devices.get("d-1")
+    device.token_matches(token)                   # True
     await devices.remove("d-1")
 
-Registering a known device again updates it (a new push token after an app reinstall, a
-changed locale); its conversation, `mobile:<device id>`, goes on.
+A new device gets a device token, shown once (only its SHA-256 is kept): the app sends it with
+every later request about the device, so knowing a device id is not enough to read its
+conversation or to take over its pushes. `owner_key` is the API key that registered it (None
+without keys); no other key may use the device.
+
+Registering a known device again updates it (a new push token, a changed locale); its
+conversation, `mobile:<device id>`, goes on. A device registered before device tokens existed
+has none: its next registration issues one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +48,8 @@ class MobileDeviceRow(Base):
     push_provider: Mapped[str | None] = mapped_column(String(16))
     push_token: Mapped[str | None] = mapped_column(Text)
     app_version: Mapped[str | None] = mapped_column(String(32))
+    token_sha256: Mapped[str | None] = mapped_column(String(64))
+    owner_key: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -56,6 +68,14 @@ class Device:
     app_version: str | None
     created_at: datetime
     updated_at: datetime
+    token_sha256: str | None = None
+    owner_key: str | None = None
+
+    def token_matches(self, token: str | None) -> bool:
+        """True when `token` is this device's token (constant time); False without one."""
+        if not token or self.token_sha256 is None:
+            return False
+        return hmac.compare_digest(_digest(token), self.token_sha256)
 
     @property
     def session_id(self) -> str:
@@ -93,7 +113,13 @@ def _device(row: Any) -> Device:
         app_version=row.app_version,
         created_at=as_utc(row.created_at),
         updated_at=as_utc(row.updated_at),
+        token_sha256=row.token_sha256,
+        owner_key=row.owner_key,
     )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class DeviceStore:
@@ -112,9 +138,13 @@ class DeviceStore:
         push_provider: str | None = None,
         push_token: str | None = None,
         app_version: str | None = None,
-    ) -> tuple[Device, bool]:
-        """Add the device, or update it when it is known; the device and whether it is new."""
+        owner_key: str | None = None,
+    ) -> tuple[Device, bool, str | None]:
+        """Add the device, or update it when it is known: the device, whether it is new, and
+        its device token when one was issued (a new device, or a known one without a token).
+        Whether the caller may update a known device is the connector's to check first."""
         now = datetime.now(UTC)
+        token = "dt_" + secrets.token_urlsafe(32)
         values = {
             "platform": platform,
             "locale": locale,
@@ -132,7 +162,23 @@ class DeviceStore:
                     )
                     created = not changed.rowcount
                     if created:
-                        await conn.execute(insert(DEVICES).values(id=id, created_at=now, **values))
+                        await conn.execute(
+                            insert(DEVICES).values(
+                                id=id,
+                                created_at=now,
+                                token_sha256=_digest(token),
+                                owner_key=owner_key,
+                                **values,
+                            )
+                        )
+                        issued: str | None = token
+                    else:  # a device from before device tokens: it gets one now
+                        claimed = await conn.execute(
+                            update(DEVICES)
+                            .where(DEVICES.c.id == id, DEVICES.c.token_sha256.is_(None))
+                            .values(token_sha256=_digest(token), owner_key=owner_key)
+                        )
+                        issued = token if claimed.rowcount else None
             except IntegrityError:  # registered by another request meanwhile: update it
                 if attempt:
                     raise
@@ -141,7 +187,7 @@ class DeviceStore:
         found = await self.get(id)
         if found is None:  # removed by another request meanwhile
             raise LookupError(f"device {id!r} was removed while it was registered")
-        return found, created
+        return found, created, issued
 
     async def get(self, device_id: str) -> Device | None:
         async with self.engine.connect() as conn:

@@ -3,8 +3,8 @@
 ConnectorError
 ├── PayloadError          a channel payload lacks a field or has a wrong one (field, problem);
 │                         becomes HTTP 400 or a socket.io `error` event
-├── Unauthorized          a request did not carry the shared secret its channel is configured
-│                         with; becomes HTTP 401
+├── Unauthorized          a request did not carry its channel's credential (401), or may not
+│                         use the channel (403)
 └── DeliveryError         an outbound POST (callback, webhook) failed; retried, then logged
 """
 
@@ -44,12 +44,17 @@ class PayloadError(ConnectorError):
 
 
 class Unauthorized(ConnectorError):
-    """The request lacks the channel's shared secret, or carries a wrong one."""
+    """The request lacks the channel's credential or carries a wrong one (401), or may not use
+    the channel at all (403: an unknown Kakao bot, a channel switched off)."""
 
-    def __init__(self, header: str, problem: str) -> None:
-        super().__init__(f"{header}: {problem}")
-        self.field = header
+    def __init__(
+        self, field: str, problem: str, *, status: int = 401, code: str = "unauthorized"
+    ) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
         self.problem = problem
+        self.status = status
+        self.code = code
 
 
 class DeliveryError(ConnectorError):

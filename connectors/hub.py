@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from assistant.api.auth import Auth
+from assistant.api.middleware import TurnLimits
 from assistant.dialogue import Assistant
 from assistant.types import NamedContext, Reply, Utterance
 from connectors.config import ConnectorConfig
@@ -39,8 +41,12 @@ class Hub:
         assistant: Callable[[], Assistant],
         config: ConnectorConfig,
         transport: httpx.AsyncBaseTransport | None = None,
+        auth: Callable[[], Auth | None] = lambda: None,
+        limits: Callable[[], TurnLimits | None] = lambda: None,
     ) -> None:
         self._assistant = assistant
+        self._auth = auth
+        self._limits = limits
         self.config = config
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
@@ -93,9 +99,18 @@ class Hub:
             )
         return reply
 
-    def validate(self, utterance: Utterance) -> None:
-        """Raise `InputError` now for input the assistant would refuse."""
+    @property
+    def auth(self) -> Auth | None:
+        """The server's API keys (None in an app without them: everything is open)."""
+        return self._auth()
+
+    def admit(self, utterance: Utterance, caller: str) -> None:
+        """Before a turn starts: `InputError` for input the assistant would refuse, and
+        `RateLimited` when its session or `caller` (a `Caller.bucket`) is over its limit."""
         self.assistant.validate(utterance)
+        limits = self._limits()
+        if limits is not None:
+            limits.take(utterance.session_id, caller)
 
     async def contexts(self, session_id: str) -> list[NamedContext]:
         """The session's live named contexts, with the turns and seconds they have left."""

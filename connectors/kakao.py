@@ -7,10 +7,10 @@ text (`fallback_text`); long text is split over outputs, or shortened when no ou
 
     >>> request = read_model(KakaoRequest, {
     ...     "userRequest": {"utterance": "영업시간 알려줘", "user": {"id": "u-1"}},
-    ...     "action": {"params": {"branch": "강남"}}})
+    ...     "bot": {"id": "5f1a"}, "action": {"params": {"branch": "강남"}}})
     >>> utterance = parse(request)
     >>> utterance.session_id, utterance.text, utterance.metadata["params"]
-    ('kakao:u-1', '영업시간 알려줘', {'branch': '강남'})
+    ('kakao:5f1a:u-1', '영업시간 알려줘', {'branch': '강남'})
     >>> reply = Reply(parts=(TextPart(text="9시부터 6시까지예요."),), route="faq:hours")
     >>> render(reply)["template"]["outputs"]
     [{'simpleText': {'text': '9시부터 6시까지예요.'}}]
@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.namespaces import session_in
 from assistant.types import (
     Button,
     CardPart,
@@ -50,7 +51,6 @@ from connectors.text import shorten, split
 log = logging.getLogger("connector.kakao")
 
 CHANNEL = "kakao"
-SESSION_PREFIX = "kakao:"
 #: Where the core's field names are found in a Kakao request, for error messages.
 FIELDS = {
     "text": "userRequest.utterance",
@@ -145,8 +145,9 @@ _LOCALES = {"kr": "ko", "ko": "ko", "en": "en"}
 
 
 def parse(request: KakaoRequest) -> Utterance:
-    """The user's turn: session from `userRequest.user.id`, `action.params` and `clientExtra`
-    (the `extra` of the pressed button or quick reply) in the metadata, for the skills."""
+    """The user's turn: session `kakao:<bot id>:<userRequest.user.id>` (no bot meets another
+    bot's sessions), `action.params` and `clientExtra` (the `extra` of the pressed button or
+    quick reply) in the metadata, for the skills."""
     user_request = request.userRequest
     lang = (user_request.lang or "").lower()
     metadata: dict[str, Any] = {
@@ -169,7 +170,7 @@ def parse(request: KakaoRequest) -> Utterance:
     }
     return Utterance(
         text=user_request.utterance,
-        session_id=SESSION_PREFIX + user_request.user.id,
+        session_id=session_in(CHANNEL, request.bot.id, user_request.user.id),
         channel=CHANNEL,
         locale=_LOCALES.get(lang),
         device=DeviceContext(max_text_length=LIMITS.text, timezone=user_request.timezone),

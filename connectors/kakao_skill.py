@@ -7,15 +7,15 @@ when it is ready, once, retried on network errors while the URL is valid (one mi
 
     response = await answer(hub, payload, headers)   # the JSON to send back to Kakao
 
-Raises `PayloadError` (400) for a request with a missing or wrong field, `Unauthorized` (401)
-when the bot's shared secret is configured and the header does not carry it, and `InputError`
-when the assistant refuses the utterance.
+Raises `PayloadError` (400) for a request with a missing or wrong field, `Unauthorized` (401 or
+403) when the request may not run a turn (`connectors.auth.kakao_caller`: once any secret is
+set, every request carries its bot's), `InputError` when the assistant refuses the utterance
+and `RateLimited` when its session or bot is over its limit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import time
 from collections.abc import Mapping
@@ -23,7 +23,8 @@ from typing import Any
 
 from assistant.types import Reply, TextPart, Utterance
 from connectors import kakao
-from connectors.errors import DeliveryError, Unauthorized
+from connectors.auth import kakao_caller
+from connectors.errors import DeliveryError
 from connectors.hub import Hub
 from connectors.outbound import post_json
 from connectors.payload import read_model
@@ -35,28 +36,23 @@ _CALLBACK_MARGIN_S = 2.0
 _SORRY = "죄송해요, 지금은 답변을 드리기 어려워요. 잠시 후 다시 말씀해 주세요."
 
 
-def check_secret(hub: Hub, payload: Any, headers: Mapping[str, str]) -> None:
-    """Refuse the request when its bot has a shared secret and the header does not match."""
-    bot = payload.get("bot") if isinstance(payload, dict) else None
-    bot_id = bot.get("id") if isinstance(bot, dict) else None
-    secret = hub.config.kakao_secret(bot_id if isinstance(bot_id, str) else "")
-    if secret is None:
-        return
-    header = hub.config.kakao_secret_header
-    given = headers.get(header)
-    if given is None:
-        raise Unauthorized(header, "is required: this bot is configured with a shared secret")
-    if not hmac.compare_digest(given.encode(), secret.encode()):
-        raise Unauthorized(header, "does not match the secret configured for this bot")
-
-
-async def answer(hub: Hub, payload: Any, headers: Mapping[str, str]) -> dict[str, Any]:
-    """The skill response to one Kakao request (see the module's docstring)."""
+async def answer(
+    hub: Hub, payload: Any, headers: Mapping[str, str], *, address: str = "unknown"
+) -> dict[str, Any]:
+    """The skill response to one Kakao request (see the module's docstring); `address` is
+    the client's, for the rate limits of a server without secrets."""
     received = time.monotonic()
-    check_secret(hub, payload, headers)
+    auth = hub.auth
+    caller = kakao_caller(
+        hub.config,
+        payload,
+        headers,
+        keys_required=auth is not None and auth.required("chat"),
+        address=address,
+    )
     request = read_model(kakao.KakaoRequest, payload)
     utterance = kakao.parse(request)
-    hub.validate(utterance)
+    hub.admit(utterance, caller)
     callback_url = request.userRequest.callbackUrl
     if callback_url is not None and not hub.config.kakao_callback_allowed(callback_url):
         # Anyone can put any URL here: never POST to hosts that are not Kakao's (or configured).
@@ -102,4 +98,4 @@ async def _callback(
         log.error("connector.kakao.callback_failed", extra={"problem": str(e)})
 
 
-__all__ = ["answer", "check_secret"]
+__all__ = ["answer"]

@@ -52,6 +52,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from assistant.api.auth import Caller
+from assistant.api.middleware import RateLimited
 from assistant.errors import InputError
 from assistant.types import (
     Button,
@@ -67,7 +69,7 @@ from assistant.types import (
     Utterance,
 )
 from connectors.device_store import Device, DeviceStore
-from connectors.errors import PayloadError, error_body, error_event
+from connectors.errors import PayloadError, Unauthorized, error_body, error_event
 from connectors.hub import Hub
 from connectors.payload import JsonSocket, read_json, read_model
 
@@ -76,6 +78,8 @@ log = logging.getLogger("connector.mobile")
 CHANNEL = "mobile"
 #: The channel that the push relay's webhook is registered for.
 PUSH_CHANNEL = "mobile.push"
+#: The header that carries the device token (issued at registration) on later requests.
+DEVICE_TOKEN_HEADER = "X-Device-Token"
 #: Where the core's field names are found in a message, for error messages.
 FIELDS = {"text": "text", "session_id": "device_id", "locale": "locale", "message_id": "message_id"}
 
@@ -111,10 +115,18 @@ class Registration(_Strict):
         return value
 
 
-async def register(hub: Hub, payload: Any) -> tuple[Device, bool]:
-    """Store the device of a registration (new or updated); `PayloadError` names a bad field."""
+async def register(
+    hub: Hub, payload: Any, *, token: str | None, caller: Caller
+) -> tuple[Device, bool, str | None]:
+    """Store the device of a registration: the device, whether it is new, and its device token
+    when one was issued (shown to the app once). Updating a known device takes its token, and
+    the key that registered it; `PayloadError` names a bad field, `Unauthorized` a refusal."""
     body = read_model(Registration, payload)
-    return await devices(hub).register(
+    store = devices(hub)
+    known = await store.get(body.device_id)
+    if known is not None and known.token_sha256 is not None:
+        authorize(known, token=token, caller=caller)
+    return await store.register(
         id=body.device_id,
         platform=body.platform,
         locale=body.locale,
@@ -122,7 +134,44 @@ async def register(hub: Hub, payload: Any) -> tuple[Device, bool]:
         push_provider=body.push.provider if body.push else None,
         push_token=body.push.token if body.push else None,
         app_version=body.app_version,
+        owner_key=caller.key.id if caller.key is not None else None,
     )
+
+
+def authorize(device: Device, *, token: str | None, caller: Caller) -> None:
+    """`Unauthorized` unless `caller` may use `device`: it sends the device's token, and uses
+    the API key that registered it (when one did). An admin key may look at any device."""
+    if caller.admin:
+        return
+    if device.owner_key is not None and (caller.key is None or caller.key.id != device.owner_key):
+        raise Unauthorized(
+            "Authorization", "this device was registered with another API key", status=403,
+            code="forbidden",
+        )  # fmt: skip
+    if not token:
+        problem = (
+            "is required: send the device token this device got when it registered"
+            if device.token_sha256 is not None
+            else "is required: register this device again to get its device token"
+        )
+        raise Unauthorized(DEVICE_TOKEN_HEADER, problem)
+    if not device.token_matches(token):
+        raise Unauthorized(
+            DEVICE_TOKEN_HEADER, "does not match this device's token", status=403,
+            code="forbidden",
+        )  # fmt: skip
+
+
+async def device_for(hub: Hub, device_id: str, *, token: str | None, caller: Caller) -> Device:
+    """The registered device `device_id`, if `caller` may use it: `PayloadError` when it is
+    unknown, `Unauthorized` (`authorize`) when it may not."""
+    device = await devices(hub).get(device_id)
+    if device is None:
+        raise PayloadError(
+            "device_id", f"{device_id!r} is not registered; POST /connectors/mobile/devices first"
+        )
+    authorize(device, token=token, caller=caller)
+    return device
 
 
 def devices(hub: Hub) -> DeviceStore:
@@ -141,16 +190,14 @@ class MobileMessage(_Strict):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-async def parse(hub: Hub, payload: Any) -> tuple[Device, Utterance]:
-    """The registered device and the user's turn; `PayloadError` for an unknown device, and
-    `InputError` (raised now, before any streaming starts) for text the assistant refuses."""
+async def parse(
+    hub: Hub, payload: Any, *, token: str | None, caller: Caller
+) -> tuple[Device, Utterance]:
+    """The registered device and the user's turn; `PayloadError` for an unknown device,
+    `Unauthorized` for a wrong device token (`authorize`), `InputError` for text the assistant
+    refuses and `RateLimited` over the limits (raised now, before any streaming starts)."""
     message = read_model(MobileMessage, payload)
-    device = await devices(hub).get(message.device_id)
-    if device is None:
-        raise PayloadError(
-            "device_id",
-            f"{message.device_id!r} is not registered; POST /connectors/mobile/devices first",
-        )
+    device = await device_for(hub, message.device_id, token=token, caller=caller)
     utterance = Utterance(
         text=message.text,
         session_id=device.session_id,
@@ -167,7 +214,7 @@ async def parse(hub: Hub, payload: Any) -> tuple[Device, Utterance]:
             },
         },
     )
-    hub.validate(utterance)
+    hub.admit(utterance, caller.bucket)
     return device, utterance
 
 
@@ -410,14 +457,20 @@ async def socket_session(
     socket: JsonSocket,
     device_id: str,
     *,
+    token: str | None,
+    caller: Caller,
     disconnect: type[BaseException],
 ) -> None:
     """Messages of one app over a WebSocket until it closes: each message gets `typing`, its
-    `part`s and `done`; a reply that finds the socket closed is pushed."""
-    device = await devices(hub).get(device_id)
-    if device is None:
-        problem = f"{device_id!r} is not registered; POST /connectors/mobile/devices first"
-        await socket.send_json(error_event("not_found", "device_id", problem))
+    `part`s and `done`; a reply that finds the socket closed is pushed. The device's token
+    comes with the connection (`?device_token=` or the `X-Device-Token` header)."""
+    try:
+        device = await device_for(hub, device_id, token=token, caller=caller)
+    except PayloadError as e:
+        await socket.send_json(error_event("not_found", e.field, e.problem))
+        return
+    except Unauthorized as e:
+        await socket.send_json(error_event(e.code, e.field, e.problem))
         return
     await socket.send_json({"type": "ready", "session_id": device.session_id})
     while True:
@@ -430,13 +483,22 @@ async def socket_session(
             if not isinstance(data, dict) or data.get("type") != "message":
                 raise PayloadError("type", "must be 'message'")
             fields = {k: v for k, v in data.items() if k != "type"}
-            device, utterance = await parse(hub, {**fields, "device_id": device.id})
+            device, utterance = await parse(
+                hub, {**fields, "device_id": device.id}, token=token, caller=caller
+            )
         except PayloadError as e:
             await socket.send_json(error_event("invalid_payload", e.field, e.problem))
             continue
+        except Unauthorized as e:  # the device was registered again meanwhile
+            await socket.send_json(error_event(e.code, e.field, e.problem))
+            return
         except InputError as e:
             field = FIELDS.get(e.field, e.field)
             await socket.send_json(error_event("invalid_request", field, e.problem))
+            continue
+        except RateLimited as e:
+            problem = f"too many messages; retry in {e.retry_after}s"
+            await socket.send_json(error_event("rate_limited", e.field, problem))
             continue
         turn = start_turn(hub, utterance)
         try:
@@ -461,6 +523,7 @@ async def socket_session(
 
 __all__ = [
     "CHANNEL",
+    "DEVICE_TOKEN_HEADER",
     "FIELDS",
     "PUSH_CHANNEL",
     "EventStreamResponse",
@@ -468,6 +531,8 @@ __all__ = [
     "PushTarget",
     "Registration",
     "answer",
+    "authorize",
+    "device_for",
     "devices",
     "event_stream",
     "history",

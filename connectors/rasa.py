@@ -9,7 +9,7 @@ template). `rasa-webchat` reads an event by its exact set of keys, so each event
 
     >>> message = read_model(RestMessage, {"sender": "u1", "message": "안녕"})
     >>> parse(message).session_id
-    'u1'
+    'rasa:u1'
     >>> from assistant.types import QuickReply
     >>> reply = Reply(parts=(TextPart(text="무엇을 도와드릴까요?"),
     ...     QuickRepliesPart(options=(QuickReply(label="영업시간"),))), route="smalltalk")
@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.namespaces import session_in
 from assistant.types import (
     CardPart,
     DirectivePart,
@@ -67,12 +68,13 @@ class UserUttered(BaseModel):
 
 
 def parse(message: RestMessage, *, channel: str = "rasa") -> Utterance:
-    """The user's turn; `metadata` goes to the skills as it came."""
+    """The user's turn, in the session `<channel>:<sender>` (`rasa` or `callback`);
+    `metadata` goes to the skills as it came."""
     metadata = dict(message.metadata or {})
     locale = metadata.get("locale") if isinstance(metadata.get("locale"), str) else None
     return Utterance(
         text=message.message,
-        session_id=message.sender,
+        session_id=session_in(channel, message.sender),
         channel=channel,
         locale=locale,
         message_id=message.message_id,
@@ -81,12 +83,13 @@ def parse(message: RestMessage, *, channel: str = "rasa") -> Utterance:
 
 
 def parse_socket(event: UserUttered, *, session_id: str) -> Utterance:
-    """The user's turn from a socket.io event, in `session_id` unless the event names one."""
+    """The user's turn from a socket.io event, in the session `socketio:<session_id>` (the
+    event's own `session_id` when it names one)."""
     metadata = dict(event.customData or {})
     locale = metadata.get("language") or metadata.get("locale")
     return Utterance(
         text=event.message,
-        session_id=event.session_id or session_id,
+        session_id=session_in("socketio", event.session_id or session_id),
         channel="socketio",
         locale=locale if isinstance(locale, str) else None,
         message_id=event.message_id,

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import urlsplit
 
 import socketio  # type: ignore[import-untyped]  # python-socketio ships no type hints
@@ -48,11 +48,13 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.api.auth import AuthError
+from assistant.api.auth import Auth, AuthError, Caller, address_of, bearer, own_session
 from assistant.api.feedback import MAX_TURN
+from assistant.api.middleware import RateLimited
 from assistant.errors import InputError
 from assistant.types import Utterance
 from connectors import car, kakao, kakao_skill, mobile, rasa
+from connectors.auth import token_caller
 from connectors.config import ConnectorConfig
 from connectors.errors import DeliveryError, PayloadError, Unauthorized, error_body
 from connectors.hub import Hub
@@ -87,7 +89,13 @@ async def _guard(
         return error(400, "invalid_payload", e.field, e.problem)
     except Unauthorized as e:
         log.warning(f"connector.{channel}.unauthorized", extra={"header": e.field})
-        return error(401, "unauthorized", e.field, e.problem)
+        return error(e.status, e.code, e.field, e.problem)
+    except AuthError as e:
+        log.warning(f"connector.{channel}.unauthorized", extra={"header": e.field})
+        return cast(Response, e.response())
+    except RateLimited as e:
+        log.info(f"connector.{channel}.rate_limited", extra={"field": e.field})
+        return cast(Response, e.response())
     except InputError as e:
         field = fields.get(e.field, e.field)
         log.info(f"connector.{channel}.input_refused", extra={"field": field})
@@ -97,34 +105,46 @@ async def _guard(
         return error(500, "internal_error", "body", "could not be answered; try again later")
 
 
-async def _requires(request: Request, scope: str) -> None:
-    """Check the server's API keys (`assistant.api.auth`) when the app has them; an `AuthError`
-    becomes the server's 401/403 answer."""
-    auth = getattr(request.app.state, "auth", None)
-    if auth is not None:
-        await auth.check(request.headers.get("authorization"), scope)
-
-
-async def socket_allowed(websocket: WebSocket, scope: str) -> bool:
-    """Check a WebSocket's API key like `_requires`; a refused one is closed (1008) and False."""
-    auth = getattr(websocket.app.state, "auth", None)
+async def _caller(connection: Request | WebSocket, scope: str) -> Caller:
+    """Who is calling, checked against the server's API keys (`assistant.api.auth`) when the
+    app has them; raises `AuthError` (the server's 401/403 answer)."""
+    auth: Auth | None = getattr(connection.app.state, "auth", None)
+    address = address_of(connection.scope)
     if auth is None:
-        return True
+        return Caller(address=address)
+    authorization = connection.headers.get("authorization")
+    return await auth.caller(authorization, scope, address=address)
+
+
+async def socket_caller(websocket: WebSocket, scope: str) -> Caller | None:
+    """The caller of a WebSocket, checked like a request's; a refused one is closed (1008) and
+    None."""
     try:
-        await auth.check(websocket.headers.get("authorization"), scope)
+        return await _caller(websocket, scope)
     except AuthError as e:
         log.warning("connector.websocket.unauthorized", extra={"path": websocket.url.path})
         await websocket.close(code=1008, reason=e.problem[:120])
-        return False
-    return True
+        return None
 
 
 async def requires_admin(request: Request) -> None:
-    await _requires(request, "admin")
+    request.state.caller = await _caller(request, "admin")
 
 
 async def requires_chat(request: Request) -> None:
-    await _requires(request, "chat")
+    request.state.caller = await _caller(request, "chat")
+
+
+def _caller_of(request: Request) -> str:
+    """The rate-limit bucket of a request that passed `requires_chat`."""
+    caller: Caller = request.state.caller
+    return caller.bucket
+
+
+async def _rasa_caller(hub: Hub, request: Request) -> str:
+    """The Rasa channels' credential: `?token=` as Rasa takes it, or a Bearer header."""
+    token = request.query_params.get("token") or bearer(request.headers.get("authorization"))
+    return await token_caller(hub.auth, hub.config, token=token, address=address_of(request.scope))
 
 
 # --- webhook registration API -----------------------------------------------------------------
@@ -171,7 +191,10 @@ def mount_connectors(
     (also at `app.state.connectors`). The app's lifespan starts and stops the hub."""
     if hub is None:
         hub = Hub(
-            assistant=lambda: app.state.assistant, config=config or ConnectorConfig.from_env()
+            assistant=lambda: app.state.assistant,
+            config=config or ConnectorConfig.from_env(),
+            auth=lambda: getattr(app.state, "auth", None),
+            limits=lambda: getattr(app.state, "turn_limits", None),
         )
     app.state.connectors = hub
     app.include_router(_router(hub))
@@ -204,7 +227,9 @@ def _router(hub: Hub) -> APIRouter:
         """Kakao i Open Builder skill server (v2.0): a skill request in, a skill response out."""
 
         async def handle(payload: Any) -> Response:
-            return JSONResponse(await kakao_skill.answer(hub, payload, request.headers))
+            address = address_of(request.scope)
+            response = await kakao_skill.answer(hub, payload, request.headers, address=address)
+            return JSONResponse(response)
 
         return await _guard("kakao", request, handle, kakao.FIELDS)
 
@@ -218,40 +243,63 @@ def _router(hub: Hub) -> APIRouter:
         and directives out, shaped for driving (see `connectors.car`)."""
 
         async def handle(payload: Any) -> Response:
-            return JSONResponse(await car.answer(hub, payload))
+            return JSONResponse(await car.answer(hub, payload, caller=_caller_of(request)))
 
         return await _guard("car", request, handle, car.FIELDS)
 
     @router.websocket("/connectors/car/voice")
     async def car_voice(websocket: WebSocket) -> None:
         """A voice session of several turns (`connectors.car.voice_session`)."""
-        if not await socket_allowed(websocket, "chat"):
+        caller = await socket_caller(websocket, "chat")
+        if caller is None:
             return
         await websocket.accept()
-        await car.voice_session(hub, websocket, disconnect=WebSocketDisconnect)
+        await car.voice_session(
+            hub, websocket, caller=caller.bucket, disconnect=WebSocketDisconnect
+        )
         with contextlib.suppress(RuntimeError):  # closed by the client already
             await websocket.close()
 
     # --- mobile apps ---------------------------------------------------------------------------
 
+    def device_token(connection: Request | WebSocket) -> str | None:
+        header = connection.headers.get(mobile.DEVICE_TOKEN_HEADER)
+        return header or connection.query_params.get("device_token")
+
+    async def known_device(request: Request, device_id: str) -> Any:
+        """The device if the request may use it, else the refusal to answer with."""
+        try:
+            return await mobile.device_for(
+                hub, device_id, token=device_token(request), caller=request.state.caller
+            )
+        except PayloadError:
+            return error(404, "not_found", "device_id", f"no device {device_id!r}")
+        except Unauthorized as e:
+            log.warning("connector.mobile.unauthorized", extra={"header": e.field})
+            return error(e.status, e.code, e.field, e.problem)
+
     @router.post("/connectors/mobile/devices", tags=["mobile"], dependencies=chat)
     async def register_device(request: Request) -> Response:
         """Register a device (or update it): platform, locale, time zone, push target.
-        201 when it is new, 200 when it was known."""
+        201 with its `device_token` (shown once) when it is new; 200 when it was known, which
+        takes the device's token in `X-Device-Token`."""
 
         async def handle(payload: Any) -> Response:
-            device, created = await mobile.register(hub, payload)
-            return JSONResponse(device.public(), status_code=201 if created else 200)
+            device, created, token = await mobile.register(
+                hub, payload, token=device_token(request), caller=request.state.caller
+            )
+            body = device.public()
+            if token is not None:
+                body["device_token"] = token
+            return JSONResponse(body, status_code=201 if created else 200)
 
         return await _guard("mobile", request, handle, {})
 
     @router.get("/connectors/mobile/devices/{device_id}", tags=["mobile"], dependencies=chat)
-    async def get_device(device_id: str) -> Response:
-        """A registered device."""
-        device = await mobile.devices(hub).get(device_id)
-        if device is None:
-            return error(404, "not_found", "device_id", f"no device {device_id!r}")
-        return JSONResponse(device.public())
+    async def get_device(request: Request, device_id: str) -> Response:
+        """A registered device (with its `X-Device-Token`)."""
+        device = await known_device(request, device_id)
+        return device if isinstance(device, Response) else JSONResponse(device.public())
 
     @router.delete(
         "/connectors/mobile/devices/{device_id}",
@@ -259,8 +307,12 @@ def _router(hub: Hub) -> APIRouter:
         tags=["mobile"],
         dependencies=chat,
     )
-    async def remove_device(device_id: str) -> Response:
-        """Forget a device (no more pushes); its conversation stays."""
+    async def remove_device(request: Request, device_id: str) -> Response:
+        """Forget a device (no more pushes; with its `X-Device-Token`); its conversation
+        stays."""
+        device = await known_device(request, device_id)
+        if isinstance(device, Response):
+            return device
         if await mobile.devices(hub).remove(device_id):
             return Response(status_code=204)
         return error(404, "not_found", "device_id", f"no device {device_id!r}")
@@ -269,21 +321,24 @@ def _router(hub: Hub) -> APIRouter:
         "/connectors/mobile/devices/{device_id}/messages", tags=["mobile"], dependencies=chat
     )
     async def device_messages(
-        device_id: str, after: Annotated[int, Query(ge=0, le=MAX_TURN)] = 0
+        request: Request, device_id: str, after: Annotated[int, Query(ge=0, le=MAX_TURN)] = 0
     ) -> Response:
         """The device's recent turns after turn number `after`: what an app that was away
-        missed."""
-        device = await mobile.devices(hub).get(device_id)
-        if device is None:
-            return error(404, "not_found", "device_id", f"no device {device_id!r}")
+        missed (with its `X-Device-Token`)."""
+        device = await known_device(request, device_id)
+        if isinstance(device, Response):
+            return device
         return JSONResponse(await mobile.history(hub, device, after=after))
 
     @router.post("/connectors/mobile/messages", tags=["mobile"], dependencies=chat)
     async def mobile_message(request: Request) -> Response:
-        """A message from the app, answered with the reply's rich messages."""
+        """A message from the app (with its `X-Device-Token`), answered with the reply's rich
+        messages."""
 
         async def handle(payload: Any) -> Response:
-            _, utterance = await mobile.parse(hub, payload)
+            _, utterance = await mobile.parse(
+                hub, payload, token=device_token(request), caller=request.state.caller
+            )
             reply = await hub.turn(utterance)
             return JSONResponse(mobile.answer(reply, utterance))
 
@@ -291,11 +346,13 @@ def _router(hub: Hub) -> APIRouter:
 
     @router.post("/connectors/mobile/messages/stream", tags=["mobile"], dependencies=chat)
     async def mobile_stream(request: Request) -> Response:
-        """A message from the app, answered as server-sent events: `typing`, `part`...,
-        `done`. A reply whose stream closed early is pushed."""
+        """A message from the app (with its `X-Device-Token`), answered as server-sent events:
+        `typing`, `part`..., `done`. A reply whose stream closed early is pushed."""
 
         async def handle(payload: Any) -> Response:
-            device, utterance = await mobile.parse(hub, payload)
+            device, utterance = await mobile.parse(
+                hub, payload, token=device_token(request), caller=request.state.caller
+            )
             events = mobile.event_stream(
                 hub, device, utterance, keepalive_s=hub.config.mobile_keepalive_s
             )
@@ -305,11 +362,20 @@ def _router(hub: Hub) -> APIRouter:
 
     @router.websocket("/connectors/mobile/socket")
     async def mobile_socket(websocket: WebSocket, device_id: str) -> None:
-        """The app's messages over one WebSocket (`connectors.mobile.socket_session`)."""
-        if not await socket_allowed(websocket, "chat"):
+        """The app's messages over one WebSocket (`connectors.mobile.socket_session`); the
+        device token comes as `?device_token=` or the `X-Device-Token` header."""
+        caller = await socket_caller(websocket, "chat")
+        if caller is None:
             return
         await websocket.accept()
-        await mobile.socket_session(hub, websocket, device_id, disconnect=WebSocketDisconnect)
+        await mobile.socket_session(
+            hub,
+            websocket,
+            device_id,
+            token=device_token(websocket),
+            caller=caller,
+            disconnect=WebSocketDisconnect,
+        )
         with contextlib.suppress(RuntimeError):
             await websocket.close()
 
@@ -325,8 +391,11 @@ def _router(hub: Hub) -> APIRouter:
         """Rasa REST channel: `{"sender", "message", "metadata"?}` in, bot messages out."""
 
         async def handle(payload: Any) -> Response:
+            caller = await _rasa_caller(hub, request)
             message = read_model(rasa.RestMessage, payload)
-            reply = await hub.turn(rasa.parse(message))
+            utterance = rasa.parse(message)
+            hub.admit(utterance, caller)
+            reply = await hub.turn(utterance)
             return JSONResponse(rasa.render_rest(reply, message.sender))
 
         return await _guard("rasa", request, handle, rasa.FIELDS)
@@ -350,10 +419,11 @@ def _router(hub: Hub) -> APIRouter:
                     "ASSISTANT_RASA_CALLBACK_URL",
                     "is not set; the callback channel needs the URL to POST bot messages to",
                 )
+            caller = await _rasa_caller(hub, request)
             message = read_model(rasa.RestMessage, payload)
             utterance = rasa.parse(message, channel="callback")
-            hub.validate(utterance)
-            hub.spawn(_rasa_callback(hub, utterance, url), name="rasa-callback")
+            hub.admit(utterance, caller)
+            hub.spawn(_rasa_callback(hub, utterance, message.sender, url), name="rasa-callback")
             return PlainTextResponse("success")
 
         return await _guard("rasa_callback", request, handle, rasa.FIELDS)
@@ -412,6 +482,7 @@ def _router(hub: Hub) -> APIRouter:
 
         async def handle(payload: Any) -> Response:
             body = read_model(WebhookMessage, payload)
+            own_session(body.session_id, turn=True)
             utterance = Utterance(
                 text=body.text,
                 session_id=body.session_id,
@@ -420,6 +491,7 @@ def _router(hub: Hub) -> APIRouter:
                 message_id=body.message_id,
                 metadata=body.metadata,
             )
+            hub.admit(utterance, _caller_of(request))
             reply = await hub.assistant.handle(utterance)
             deliveries = await hub.webhooks.publish(utterance, reply)
             accepted = {"session_id": body.session_id, "deliveries": deliveries}
@@ -437,10 +509,10 @@ def _router(hub: Hub) -> APIRouter:
     return router
 
 
-async def _rasa_callback(hub: Hub, utterance: Utterance, url: str) -> None:
+async def _rasa_callback(hub: Hub, utterance: Utterance, recipient: str, url: str) -> None:
     try:
         reply = await hub.turn(utterance)
-        for message in rasa.render_rest(reply, utterance.session_id):
+        for message in rasa.render_rest(reply, recipient):
             await post_json(
                 hub.client,
                 url,

@@ -1,10 +1,11 @@
 """`POST /v1/feedback`: a channel reports the user's thumbs up or down on one turn.
 
-    {"session_id": "kakao:u1", "message_id": "m-7", "rating": "down", "comment": "틀렸어요"}
+    {"session_id": "web-42", "message_id": "m-7", "rating": "down", "comment": "틀렸어요"}
 
 The turn is named by `turn` (its number in the session, as `GET /v1/sessions/{id}` lists it) or
 by the `message_id` the channel sent with it, never both. A second rating of the same turn
-replaces the first. Needs a chat key when the server requires one, like `/v1/chat`. The admin
+replaces the first. Needs a chat key when the server requires one, like `/v1/chat`, and an
+admin key for the session of a channel (`kakao:`, `mobile:`, ...: `assistant.namespaces`). The admin
 console lists conversations with a thumbs-down, shows the ratings beside each turn, counts them
 by day and offers thumbs-down questions to active learning.
 """
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
-from assistant.api.auth import requires
+from assistant.api.auth import may_read, requires
 from assistant.api.errors import ErrorResponse, FieldProblem, error_response
 from assistant.errors import InputError
 from assistant.store.feedback import FeedbackStore, UnknownTurn
@@ -64,7 +65,9 @@ def feedback_router() -> APIRouter:
         dependencies=[requires("chat")],
     )
     async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse | JSONResponse:
-        """Record the user's thumbs up or down on one turn of a conversation."""
+        """Record the user's thumbs up or down on one turn of a conversation (a channel's
+        session, such as `kakao:...`, with an admin key)."""
+        may_read(request.state.caller, body.session_id)
         if (body.turn is None) == (body.message_id is None):
             field = "turn" if body.turn is None else "message_id"
             raise InputError(field, "name the turn by exactly one of turn or message_id")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import math
 import time
@@ -248,8 +247,55 @@ class RateLimiter:
         return wait
 
 
+class RateLimited(Exception):
+    """A turn refused by a rate limit: `field` says which (`session_id` or `client`), `wait`
+    how many seconds until the next would pass."""
+
+    def __init__(self, field: str, wait: float) -> None:
+        super().__init__(f"{field}: too many requests; retry in {wait:.1f}s")
+        self.field = field
+        self.wait = wait
+
+    @property
+    def retry_after(self) -> str:
+        return str(max(1, math.ceil(self.wait)))
+
+    def response(self) -> Any:
+        """The 429 answer (counted in the metrics already)."""
+        return _too_many(self.field, self.wait)
+
+
+class TurnLimits:
+    """Rate limits on turns, whatever channel runs them: per session and per caller (the
+    `Caller.bucket` of an API key, a channel credential or an address). Counted per turn, so
+    a WebSocket or socket.io connection cannot send past them either.
+
+        limits = TurnLimits(per_session=120, per_client=6000)
+        limits.take("kakao:bot:u1", "kakao:bot")      # raises RateLimited when over
+    """
+
+    def __init__(self, *, per_session: int, per_client: int) -> None:
+        self.sessions = RateLimiter(per_session)
+        self.clients = RateLimiter(per_client)
+
+    def take(self, session_id: str, caller: str) -> None:
+        wait = self.clients.take(caller)
+        if wait > 0:
+            metrics.REFUSED.labels("rate_client").inc()
+            raise RateLimited("client", wait)
+        wait = self.sessions.take(session_id)
+        if wait > 0:
+            metrics.REFUSED.labels("rate_session_id").inc()
+            raise RateLimited("session_id", wait)
+
+
 def rate_limited(what: str, wait: float) -> Any:
+    """A 429 answer for a refusal by the limit on `what`, counted in the metrics."""
     metrics.REFUSED.labels(f"rate_{what}").inc()
+    return _too_many(what, wait)
+
+
+def _too_many(what: str, wait: float) -> Any:
     problem = FieldProblem(field=what, problem=f"too many requests; retry in {wait:.1f}s")
     return error_response(
         429, "rate_limited", [problem], headers={"Retry-After": str(max(1, math.ceil(wait)))}
@@ -257,8 +303,9 @@ def rate_limited(what: str, wait: float) -> Any:
 
 
 class ClientRateLimit:
-    """Per-client rate limit on every endpoint but the probes and metrics: the client is its API
-    key when it sends one (`Authorization: Bearer ...`), else its address."""
+    """Per-client rate limit on every endpoint but the probes and metrics. The client is the
+    API key it sends when that key is real (`Auth.key_bucket`), else its address: a made-up
+    `Authorization` header does not buy a bucket of its own."""
 
     EXEMPT = ("/healthz", "/readyz", "/metrics")
 
@@ -270,10 +317,13 @@ class ClientRateLimit:
         if scope["type"] != "http" or scope.get("path", "") in self.EXEMPT:
             await self.app(scope, receive, send)
             return
-        auth = dict(scope.get("headers") or []).get(b"authorization", b"")
+        authorization = dict(scope.get("headers") or []).get(b"authorization", b"")
+        auth = getattr(getattr(scope.get("app"), "state", None), "auth", None)
+        key = None
+        if authorization and auth is not None:
+            key = await auth.key_bucket(authorization.decode("latin-1"))
         client = scope.get("client") or ("unknown", 0)
-        key = "key:" + hashlib.sha256(auth).hexdigest() if auth else f"addr:{client[0]}"
-        wait = self.limiter.take(key)
+        wait = self.limiter.take(key or f"addr:{client[0]}")
         if wait > 0:
             await rate_limited("client", wait)(scope, receive, send)
             return

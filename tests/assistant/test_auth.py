@@ -62,10 +62,12 @@ async def test_scopes_decide_what_a_key_may_do(store: SqlStore) -> None:
     assert (await auth.check(f"Bearer {chat}", "chat")) is not None
     assert (await auth.check(f"Bearer {admin}", "chat")) is not None  # admin may chat
     assert (await auth.check("Bearer env-admin-secret", "admin")) is None  # the environment's key
+    # the environment's admin key may chat too, like a stored admin key
+    assert (await auth.caller("Bearer env-admin-secret", "chat")).admin
     with pytest.raises(AuthError) as refused:
         await auth.check(f"Bearer {chat}", "admin")
     assert refused.value.status == 403
-    for header in (None, "Basic abc", "Bearer ", f"Bearer {chat}zz", "Bearer env-admin-secret"):
+    for header in (None, "Basic abc", "Bearer ", f"Bearer {chat}zz", "Bearer env-admin-secre"):
         with pytest.raises(AuthError) as refused:
             await auth.check(header, "chat")
         assert refused.value.status == 401

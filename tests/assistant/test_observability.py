@@ -18,6 +18,7 @@ from assistant.server import create_app
 from assistant.settings import Settings
 from assistant.skill import Skill
 from assistant.store import SqlStore
+from assistant.store.keys import ApiKeyStore
 
 from .fakes import FailingSkill, KeywordSkill, SlowSkill, make_bot, pairs
 
@@ -130,13 +131,17 @@ async def test_one_client_over_its_rate_gets_429_but_probes_still_answer(
     assistant: Assistant,
 ) -> None:
     app = create_app(Settings(rate_per_client=2), assistant=assistant)
+    key = (await ApiKeyStore(assistant.store.engine).create("app", ["chat"])).token
     async with client_for(app) as c:
         codes = [(await c.get("/v1/sessions/nobody")).status_code for _ in range(3)]
-        keyed = await c.get("/v1/sessions/nobody", headers={"Authorization": "Bearer other-key"})
+        keyed = await c.get("/v1/sessions/nobody", headers={"Authorization": f"Bearer {key}"})
+        # a made-up key is no other client: it is counted under the address that sent it
+        made_up = await c.get("/v1/sessions/nobody", headers={"Authorization": "Bearer junk"})
         assert (await c.get("/healthz")).status_code == 200
         assert (await c.get("/metrics")).status_code == 200
     assert codes == [404, 404, 429]
-    assert keyed.status_code == 404  # another client, its own bucket
+    assert keyed.status_code == 404  # a real key is another client, with its own bucket
+    assert made_up.status_code == 429
 
 
 def test_token_bucket_refills_with_time() -> None:

@@ -33,7 +33,7 @@ from connectors.bluetooth import (
     reply_frames,
 )
 
-from .helpers import ReplySkill, car_skills, demo_skills, make_assistant, served
+from .helpers import ADMIN, ReplySkill, car_skills, demo_skills, make_assistant, served
 
 SETUP = [
     "+BRSF: 4",
@@ -486,7 +486,7 @@ async def test_a_voice_session_through_the_car_connector(tmp_path: Path) -> None
             await transport.close()
             await answerer.aclose()
         async with httpx.AsyncClient(base_url=base) as http:
-            session = (await http.get("/v1/sessions/bt-carkit-1")).json()
+            session = (await http.get("/v1/sessions/car:bt-carkit-1", headers=ADMIN)).json()
         assert session["channel"] == "car" and session["turn_count"] == 1
 
 

@@ -30,7 +30,7 @@ from assistant.types import (
 )
 from connectors import car
 
-from .helpers import SERVICE_HOURS, car_skills, make_assistant, served
+from .helpers import ADMIN, SERVICE_HOURS, car_skills, make_assistant, served
 
 ALL = ["screen", "navigation", "climate", "media", "phone"]
 PARKED = {"state": "parked", "speed_kmh": 0, "capabilities": ALL}
@@ -152,7 +152,7 @@ class TestNBest:
         answer = (await client.post("/connectors/car/turns", json=body)).json()
         assert answer["route"] == "faq:서비스센터"
         assert answer["understood"] == "서비스센터 몇 시까지 해"
-        view = await car_assistant.store.get_session("car-1")
+        view = await car_assistant.store.get_session("car:car-1")
         assert view is not None and [t.text for t in view.turns] == ["서비스센터 몇 시까지 해"]
 
     async def test_the_first_stands_when_nothing_is_understood(
@@ -367,7 +367,7 @@ async def test_a_voice_session_of_several_turns(tmp_path: Path) -> None:
             assert await ask({"type": "end"}) == {"type": "ended"}
         # all three turns are one session in the store
         async with httpx.AsyncClient(base_url=base) as http:
-            session = (await http.get("/v1/sessions/car-ws-1")).json()
+            session = (await http.get("/v1/sessions/car:car-ws-1", headers=ADMIN)).json()
         assert session["channel"] == "car" and session["turn_count"] == 3
 
 

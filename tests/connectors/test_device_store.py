@@ -28,16 +28,21 @@ async def sql(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[S
 
 async def test_register_update_and_remove(sql: SqlStore) -> None:
     devices = DeviceStore(sql.engine)
-    device, created = await devices.register(
+    device, created, token = await devices.register(
         id="d-1", platform="android", locale="ko-KR", timezone="Asia/Seoul",
-        push_provider="fcm", push_token="t-1",
+        push_provider="fcm", push_token="t-1", owner_key="k1",
     )  # fmt: skip
     assert created and device.session_id == "mobile:d-1"
     assert device.push == {"provider": "fcm", "token": "t-1"}
-    again, created = await devices.register(
+    # the device token is shown once; the store keeps its hash only
+    assert token is not None and device.token_matches(token) and device.owner_key == "k1"
+    assert not device.token_matches(token + "x") and not device.token_matches(None)
+    assert token not in repr(device) and device.token_sha256 != token
+    again, created, second = await devices.register(
         id="d-1", platform="android", locale="en-US", timezone="Europe/London"
     )
     assert not created and again.push is None and again.locale == "en-US"
+    assert second is None and again.token_matches(token)  # an update issues no new token
     assert again.created_at == device.created_at and again.updated_at >= device.updated_at
     assert await devices.get("d-2") is None
     assert await devices.remove("d-1") and not await devices.remove("d-1")
@@ -52,7 +57,8 @@ async def test_two_first_registrations_at_once_make_one_device(sql: SqlStore) ->
             for _ in range(4)
         )
     )
-    assert sum(created for _, created in results) == 1
+    assert sum(created for _, created, _ in results) == 1
+    assert sum(token is not None for _, _, token in results) == 1  # one token, to the creator
     assert (await devices.get("d-9")) is not None
 
 

@@ -47,7 +47,7 @@ class TestParse:
     def test_the_sample_request(self) -> None:
         utterance = kakao.parse(kakao.read_model(kakao.KakaoRequest, sample_request()))
         assert utterance.text == "주문한 거 언제 와요?"
-        assert utterance.session_id == "kakao:u-botUserKey"
+        assert utterance.session_id == "kakao:BOT1:u-botUserKey"
         assert utterance.channel == "kakao" and utterance.locale == "ko"
         assert utterance.device.timezone == "Asia/Seoul"
         assert utterance.device.max_text_length == 1000

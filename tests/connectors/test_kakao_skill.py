@@ -80,7 +80,7 @@ async def test_a_pressed_quick_reply_and_params_reach_the_skill(
     seen = skill.seen[-1].utterance  # type: ignore[attr-defined]
     assert seen.metadata["params"] == {"branch": "강남"}
     assert seen.metadata["client_extra"] == {"faq_id": "hours"}
-    assert seen.session_id == "kakao:u-botUserKey"
+    assert seen.session_id == "kakao:BOT1:u-botUserKey"
 
 
 async def test_a_card_answer(client: httpx.AsyncClient) -> None:
@@ -141,12 +141,13 @@ async def test_the_shared_secret_is_checked_per_bot(assistant: Assistant) -> Non
             SKILL, json=ask("영업시간"), headers={"X-Skill-Secret": "s3cret-for-bot1"}
         )
         other_bot = ask("영업시간")
-        other_bot["bot"]["id"] = "BOT2"  # no secret configured for it
+        other_bot["bot"]["id"] = "BOT2"  # no secret configured for it: refused
         other = await client.post(SKILL, json=other_bot)
     await hub.aclose()
     assert missing.status_code == wrong.status_code == 401
     assert missing.json()["error"]["fields"][0]["field"] == "X-Skill-Secret"
-    assert right.status_code == other.status_code == 200
+    assert right.status_code == 200
+    assert other.status_code == 403 and other.json()["error"]["fields"][0]["field"] == "bot.id"
 
 
 async def test_a_slow_turn_answers_use_callback_and_posts_the_response_once(

@@ -83,12 +83,23 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     await assistant.close()
 
 
+async def enroll(client: httpx.AsyncClient, device: dict[str, Any] = DEVICE) -> str:
+    """Register `device` and send its device token with the client's later requests."""
+    r = await client.post("/connectors/mobile/devices", json=device)
+    assert r.status_code == 201, r.text
+    token = str(r.json()["device_token"])
+    client.headers[mobile.DEVICE_TOKEN_HEADER] = token
+    return token
+
+
 class TestRegistration:
     async def test_register_update_read_and_remove(self, client: httpx.AsyncClient) -> None:
         r = await client.post("/connectors/mobile/devices", json=DEVICE)
         assert r.status_code == 201, r.text
         device = r.json()
         assert device["session_id"] == "mobile:iphone-7f3a"
+        assert device["device_token"].startswith("dt_")  # shown once, sent from now on
+        client.headers[mobile.DEVICE_TOKEN_HEADER] = device["device_token"]
         assert device["push"] == {"provider": "apns", "token": "apns-token-1"}
         assert (device["platform"], device["locale"], device["timezone"]) == (
             "ios",
@@ -103,6 +114,7 @@ class TestRegistration:
         }
         r = await client.post("/connectors/mobile/devices", json=changed)
         assert r.status_code == 200 and r.json()["push"]["token"] == "apns-token-2"
+        assert "device_token" not in r.json()
         got = (await client.get("/connectors/mobile/devices/iphone-7f3a")).json()
         assert got["locale"] == "en-US" and got["created_at"] == device["created_at"]
         assert (await client.delete("/connectors/mobile/devices/iphone-7f3a")).status_code == 204
@@ -139,7 +151,7 @@ class TestRegistration:
 
 class TestMessages:
     async def test_rich_reply(self, client: httpx.AsyncClient) -> None:
-        await client.post("/connectors/mobile/devices", json=DEVICE)
+        await enroll(client)
         r = await client.post(
             "/connectors/mobile/messages",
             json={"device_id": "iphone-7f3a", "text": "정비 예약하고 싶어", "message_id": "m-1"},
@@ -172,7 +184,7 @@ class TestMessages:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test"
         ) as c:
-            await c.post("/connectors/mobile/devices", json=DEVICE)
+            await enroll(c)
             await c.post(
                 "/connectors/mobile/messages", json={"device_id": "iphone-7f3a", "text": "hello"}
             )
@@ -198,14 +210,14 @@ class TestMessages:
     async def test_a_bad_message_names_the_field(
         self, client: httpx.AsyncClient, body: dict[str, Any], field: str
     ) -> None:
-        await client.post("/connectors/mobile/devices", json=DEVICE)
+        await enroll(client)
         for path in ("/connectors/mobile/messages", "/connectors/mobile/messages/stream"):
             r = await client.post(path, json=body)
             assert r.status_code == 400, (path, r.text)
             assert r.json()["error"]["fields"][0]["field"] == field
 
     async def test_history_shows_what_was_missed(self, client: httpx.AsyncClient) -> None:
-        await client.post("/connectors/mobile/devices", json=DEVICE)
+        await enroll(client)
         for text in ("영업시간", "매장 어디"):
             await client.post(
                 "/connectors/mobile/messages", json={"device_id": "iphone-7f3a", "text": text}
@@ -273,9 +285,12 @@ async def read_events(response: httpx.Response) -> AsyncIterator[tuple[str, Any,
                 data.append(value)
 
 
-async def register(base: str, device: dict[str, Any] = DEVICE) -> None:
+async def register(base: str, device: dict[str, Any] = DEVICE) -> dict[str, str]:
+    """Register `device` on the server; the header with its device token."""
     async with httpx.AsyncClient(base_url=base) as http:
-        assert (await http.post("/connectors/mobile/devices", json=device)).status_code == 201
+        r = await http.post("/connectors/mobile/devices", json=device)
+        assert r.status_code == 201
+        return {mobile.DEVICE_TOKEN_HEADER: r.json()["device_token"]}
 
 
 async def push_webhook(base: str, url: str) -> dict[str, Any]:
@@ -287,10 +302,10 @@ async def push_webhook(base: str, url: str) -> dict[str, Any]:
 
 async def test_streaming_as_server_sent_events(tmp_path: Path) -> None:
     async with served(tmp_path, mobile_skills) as base:
-        await register(base)
+        token = await register(base)
         started = time.monotonic()
         async with (
-            httpx.AsyncClient(base_url=base, timeout=10) as http,
+            httpx.AsyncClient(base_url=base, timeout=10, headers=token) as http,
             http.stream(
                 "POST",
                 "/connectors/mobile/messages/stream",
@@ -311,7 +326,7 @@ async def test_streaming_as_server_sent_events(tmp_path: Path) -> None:
 
         # several parts, in order
         async with (
-            httpx.AsyncClient(base_url=base, timeout=10) as http,
+            httpx.AsyncClient(base_url=base, timeout=10, headers=token) as http,
             http.stream(
                 "POST",
                 "/connectors/mobile/messages/stream",
@@ -325,8 +340,12 @@ async def test_streaming_as_server_sent_events(tmp_path: Path) -> None:
 
 async def test_a_websocket_conversation(tmp_path: Path) -> None:
     async with served(tmp_path, mobile_skills) as base:
-        await register(base)
-        url = base.replace("http://", "ws://") + "/connectors/mobile/socket?device_id=iphone-7f3a"
+        token = await register(base)
+        url = (
+            base.replace("http://", "ws://")
+            + "/connectors/mobile/socket?device_id=iphone-7f3a"
+            + f"&device_token={token[mobile.DEVICE_TOKEN_HEADER]}"
+        )
         async with connect(url, open_timeout=10) as ws:
 
             async def receive() -> dict[str, Any]:
@@ -365,12 +384,12 @@ async def test_a_reply_the_app_did_not_receive_is_pushed(
     tmp_path: Path, receiver: Receiver
 ) -> None:
     async with served(tmp_path, mobile_skills) as base:
-        await register(base)
+        token = await register(base)
         hook = await push_webhook(base, receiver.url)
 
         # the stream is closed by the app after the typing indicator, while the turn runs
         async with (
-            httpx.AsyncClient(base_url=base, timeout=10) as http,
+            httpx.AsyncClient(base_url=base, timeout=10, headers=token) as http,
             http.stream(
                 "POST",
                 "/connectors/mobile/messages/stream",
@@ -390,7 +409,11 @@ async def test_a_reply_the_app_did_not_receive_is_pushed(
         assert body["session_id"] == "mobile:iphone-7f3a" and body["message_id"] == "m-away"
 
         # the same over the WebSocket: closed before the reply was ready
-        url = base.replace("http://", "ws://") + "/connectors/mobile/socket?device_id=iphone-7f3a"
+        url = (
+            base.replace("http://", "ws://")
+            + "/connectors/mobile/socket?device_id=iphone-7f3a"
+            + f"&device_token={token[mobile.DEVICE_TOKEN_HEADER]}"
+        )
         async with connect(url, open_timeout=10) as ws:
             await ws.recv()  # ready
             await ws.send(
@@ -402,7 +425,7 @@ async def test_a_reply_the_app_did_not_receive_is_pushed(
 
         # a stream read to its end is not pushed: after another whole turn, still two
         async with (
-            httpx.AsyncClient(base_url=base, timeout=10) as http,
+            httpx.AsyncClient(base_url=base, timeout=10, headers=token) as http,
             http.stream(
                 "POST",
                 "/connectors/mobile/messages/stream",

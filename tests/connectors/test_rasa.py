@@ -70,7 +70,7 @@ class TestRest:
         body = {"sender": "s-42", "message": "영업시간", "metadata": {"locale": "ko", "k": 1}}
         await client.post("/webhooks/rest/webhook", json=body)
         seen = assistant.skills[0][1].seen[-1].utterance  # type: ignore[attr-defined]
-        assert seen.session_id == "s-42" and seen.channel == "rasa"
+        assert seen.session_id == "rasa:s-42" and seen.channel == "rasa"
         assert seen.metadata == {"locale": "ko", "k": 1}
 
     @pytest.mark.parametrize(

@@ -173,7 +173,7 @@ class TestDelivery:
         await hub.aclose()
         assert verify_signature(hook["secret"], posted.body, posted.headers)
         body = posted.json()
-        assert body["event"] == "reply" and body["session_id"] == "u1"
+        assert body["event"] == "reply" and body["session_id"] == "rasa:u1"
         assert body["channel"] == "rasa" and body["user"] == {"text": "영업시간"}
         assert body["text"].startswith("평일 오전 9시부터")
         assert body["reply"]["route"] == "faq:영업시간"

@@ -7,7 +7,6 @@ in the server's JSON error format, the pages with an error page in the same word
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import quote
@@ -18,13 +17,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from assistant.admin.documents import DocumentLibrary, libraries_of
 from assistant.admin.jobs import Jobs
 from assistant.admin.security import CSRF_HEADER, SESSION_COOKIE, ConsoleSessions, Session
-from assistant.api.auth import AuthError
+from assistant.api.auth import Auth, AuthError
 from assistant.api.errors import FieldProblem, error_response
 from assistant.api.middleware import RateLimiter
 from assistant.dialogue import Assistant
 from assistant.settings import Settings
 from assistant.skills.faq import FaqSkill
+from assistant.store.console_sessions import ConsoleSessionStore
 from assistant.store.content import ContentStore
+from assistant.store.keys import ApiKeyStore
 from faq_index.faq import FaqIndex
 
 __all__ = [
@@ -37,6 +38,10 @@ __all__ = [
 ]
 
 ADMIN_KEY_ENV = "ASSISTANT_ADMIN_API_KEY"
+DISABLED = (
+    f"the admin console is disabled: set {ADMIN_KEY_ENV}, or make a key with "
+    "'assistant keys create NAME --scope admin'"
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -94,42 +99,52 @@ class Console:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        key = settings.admin_api_key or ""
-        self.enabled = bool(key)
-        self.sessions = (
-            ConsoleSessions(key, lifetime_s=settings.admin_session_hours * 3600)
-            if self.enabled
-            else None
-        )
         self.jobs = Jobs()
         self.login_limiter = RateLimiter(10)  # login attempts a minute per address
         self._libraries: dict[str, DocumentLibrary] | None = None
+        self._sessions: ConsoleSessions | None = None
 
     # --- who is asking -----------------------------------------------------------------------
 
-    def session_of(self, request: Request) -> Session | None:
-        if self.sessions is None:
-            return None
-        return self.sessions.verify(request.cookies.get(SESSION_COOKIE))
+    def sessions(self, request: Request) -> ConsoleSessions:
+        """The console's sessions, in the session store's database."""
+        if self._sessions is None:
+            engine = self.assistant(request).store.engine
+            self._sessions = ConsoleSessions(
+                ConsoleSessionStore(engine),
+                admin_key=self.settings.admin_api_key,
+                lifetime_s=self.settings.admin_session_hours * 3600,
+            )
+        return self._sessions
+
+    async def enabled(self, request: Request) -> bool:
+        """On when the server has an admin key or the store a live key with the admin scope."""
+        if self.settings.admin_api_key:
+            return True
+        return await ApiKeyStore(self.assistant(request).store.engine).has_scope("admin")
+
+    async def session_of(self, request: Request) -> Session | None:
+        """The request's live session (checked in the store), kept on `request.state` for the
+        page it renders."""
+        session = await self.sessions(request).verify(request.cookies.get(SESSION_COOKIE))
+        request.state.console_session = session
+        return session
 
     def csrf_of(self, request: Request) -> str:
-        session = self.session_of(request)
-        return self.sessions.csrf_token(session) if self.sessions and session else ""
+        """The CSRF token of the session a guard found for this request, or ""."""
+        session: Session | None = getattr(request.state, "console_session", None)
+        return ConsoleSessions.csrf_token(session) if session is not None else ""
 
-    async def key_is_valid(self, request: Request, key: str) -> bool:
-        """The configured admin key, or a stored key with the admin scope."""
-        if not key or not self.enabled:
-            return False
-        if hmac.compare_digest(key.encode(), (self.settings.admin_api_key or "").encode()):
-            return True
-        auth = getattr(request.app.state, "auth", None)
-        if auth is None:
-            return False
+    async def login_key(self, request: Request, key: str) -> tuple[bool, str | None]:
+        """Whether `key` may open the console, and the stored key's id (None: the server's)."""
+        auth: Auth | None = getattr(request.app.state, "auth", None)
+        if not key or auth is None:
+            return False, None
         try:
-            await auth.check(f"Bearer {key}", "admin")
+            caller = await auth.caller(f"Bearer {key}", "admin")
         except AuthError:
-            return False
-        return True
+            return False, None
+        return True, caller.key.id if caller.key is not None else None
 
     # --- what it manages ---------------------------------------------------------------------
 
@@ -189,24 +204,20 @@ def console_of(request: Request) -> Console:
 
 
 def _disabled() -> ConsoleError:
-    return ConsoleError(
-        403,
-        "admin_disabled",
-        "authorization",
-        f"the admin console is disabled: set {ADMIN_KEY_ENV} to enable it",
-    )
+    return ConsoleError(403, "admin_disabled", "authorization", DISABLED)
 
 
 async def api_guard(request: Request) -> None:
     """The console API's dependency: an admin Bearer key, or a console session (plus its CSRF
     token on changes)."""
     console = console_of(request)
-    if not console.enabled:
+    if not await console.enabled(request):
         raise _disabled()
     header = request.headers.get("authorization")
     if header:
         scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not await console.key_is_valid(request, key.strip()):
+        valid, _ = await console.login_key(request, key.strip())
+        if scheme.lower() != "bearer" or not valid:
             raise ConsoleError(
                 401,
                 "unauthorized",
@@ -215,7 +226,7 @@ async def api_guard(request: Request) -> None:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return
-    session = console.session_of(request)
+    session = await console.session_of(request)
     if session is None:
         raise ConsoleError(
             401,
@@ -223,9 +234,8 @@ async def api_guard(request: Request) -> None:
             "session",
             "log in at /admin/login, or send 'Authorization: Bearer <admin API key>'",
         )
-    sessions = console.sessions
-    if request.method not in SAFE_METHODS and (
-        sessions is None or not sessions.csrf_ok(session, request.headers.get(CSRF_HEADER))
+    if request.method not in SAFE_METHODS and not console.sessions(request).csrf_ok(
+        session, request.headers.get(CSRF_HEADER)
     ):
         raise ConsoleError(
             403,
@@ -238,9 +248,9 @@ async def api_guard(request: Request) -> None:
 async def page_guard(request: Request) -> Session:
     """The console pages' dependency: a console session, or a redirect to the login page."""
     console = console_of(request)
-    if not console.enabled:
+    if not await console.enabled(request):
         raise _disabled()
-    session = console.session_of(request)
+    session = await console.session_of(request)
     if session is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(

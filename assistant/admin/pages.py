@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from assistant.admin import charts, views
 from assistant.admin.console import (
+    DISABLED,
     ConsoleError,
     LoginRequired,
     console_of,
@@ -135,7 +136,7 @@ def render(
         better = delta < 0 if metric["name"].endswith("_ms") else delta > 0
         return "better" if better else "worse"
 
-    signed_in = console.session_of(request) is not None
+    signed_in = getattr(request.state, "console_session", None) is not None
     html = _env.get_template(template).render(
         t=t,
         locale=locale,
@@ -209,12 +210,9 @@ def admin_pages_router() -> APIRouter:
     @router.get("/admin/login")
     async def login_page(request: Request, next: str = "/admin") -> Response:
         console = console_of(request)
-        if not console.enabled:
-            raise ConsoleError(
-                403, "admin_disabled", "authorization",
-                "the admin console is disabled: set ASSISTANT_ADMIN_API_KEY to enable it",
-            )  # fmt: skip
-        if console.session_of(request) is not None:
+        if not await console.enabled(request):
+            raise ConsoleError(403, "admin_disabled", "authorization", DISABLED)
+        if await console.session_of(request) is not None:
             return RedirectResponse(_safe_next(next), status_code=303)
         return _login_form(request, next=next)
 
@@ -243,26 +241,28 @@ def admin_pages_router() -> APIRouter:
     @router.post("/admin/login")
     async def login(request: Request) -> Response:
         console = console_of(request)
-        if not console.enabled or console.sessions is None:
-            raise ConsoleError(
-                403, "admin_disabled", "authorization",
-                "the admin console is disabled: set ASSISTANT_ADMIN_API_KEY to enable it",
-            )  # fmt: skip
+        if not await console.enabled(request):
+            raise ConsoleError(403, "admin_disabled", "authorization", DISABLED)
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         target = form.get("next", "/admin")
         expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not expected or form.get("csrf_token") != expected:
             return _login_form(request, next=target, error="login.expired", status=403)
         client = request.client.host if request.client else "unknown"
-        if console.login_limiter.take(client) > 0:
-            return _login_form(request, next=target, error="login.too_many", status=429)
-        if not await console.key_is_valid(request, form.get("key", "").strip()):
+        wait = console.login_limiter.take(client)
+        if wait > 0:
+            refused = _login_form(request, next=target, error="login.too_many", status=429)
+            refused.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return refused
+        valid, key_id = await console.login_key(request, form.get("key", "").strip())
+        if not valid:
             return _login_form(request, next=target, error="login.wrong_key", status=401)
+        sessions = console.sessions(request)
         response = RedirectResponse(_safe_next(target), status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
-            console.sessions.issue(),
-            max_age=int(console.sessions.lifetime_s),
+            await sessions.issue(key_id=key_id),
+            max_age=int(sessions.lifetime_s),
             path="/admin",
             httponly=True,
             samesite="strict",
@@ -275,12 +275,12 @@ def admin_pages_router() -> APIRouter:
     async def logout(request: Request, session: SignedIn) -> Response:
         console = console_of(request)
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-        if console.sessions is None or not console.sessions.csrf_ok(
-            session, form.get("csrf_token")
-        ):
+        sessions = console.sessions(request)
+        if not sessions.csrf_ok(session, form.get("csrf_token")):
             raise ConsoleError(
                 403, "csrf_failed", "csrf_token", "missing or wrong; reload the page"
             )
+        await sessions.end(request.cookies.get(SESSION_COOKIE))  # over on the server too
         response = RedirectResponse("/admin/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/admin")
         return response

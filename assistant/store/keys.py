@@ -111,6 +111,14 @@ class ApiKeyStore:
             rows = (await conn.execute(select(ApiKeyRow).order_by(ApiKeyRow.created_at))).all()
         return [_key(r) for r in rows]
 
+    async def has_scope(self, scope: str) -> bool:
+        """Whether any unrevoked key has `scope` (the admin console is off without one)."""
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(select(ApiKeyRow.scopes).where(ApiKeyRow.revoked_at.is_(None)))
+            ).all()
+        return any(scope in row.scopes for row in rows)
+
     async def revoke(self, key_id: str) -> bool:
         async with self._engine.begin() as conn:
             result = await conn.execute(

@@ -4,14 +4,14 @@ the console is disabled, never open."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from assistant.admin.security import SESSION_COOKIE, ConsoleSessions
+from assistant.admin.security import SESSION_COOKIE, ConsoleSessions, Session
+from assistant.store.console_sessions import ConsoleSessionStore, new_token
 from assistant.store.keys import ApiKeyStore
 
 from .conftest import KEY, ConsoleClient, open_console
@@ -137,8 +137,7 @@ async def test_the_admin_key_or_a_stored_admin_key_is_let_in(anonymous: ConsoleC
 async def test_a_session_without_its_csrf_token_cannot_change_anything(
     console: ConsoleClient,
 ) -> None:
-    other = ConsoleSessions(KEY)
-    someone_elses = other.csrf_token(other.verify(other.issue()))  # type: ignore[arg-type]
+    someone_elses = ConsoleSessions.csrf_token(Session(token=new_token(), key_id=None))
     for token in (None, "", "forged", someone_elses):
         headers = {} if token is None else {"X-CSRF-Token": token}
         for method, path, body in ACTIONS:
@@ -156,11 +155,19 @@ async def test_a_session_without_its_csrf_token_cannot_change_anything(
 
 
 async def test_forged_or_expired_session_cookies_are_refused(anonymous: ConsoleClient) -> None:
-    sessions = ConsoleSessions(KEY, lifetime_s=60)
-    expired = sessions.issue(now=time.time() - 120)
-    foreign = ConsoleSessions("another-key").issue()
-    valid = sessions.issue()
-    for cookie in (expired, foreign, valid[:-2] + "xx", "v1.9999999999.abc.def"):
+    store = ConsoleSessionStore(anonymous.assistant.store.engine)
+    expired = ConsoleSessions(store, admin_key=KEY, lifetime_s=-60)
+    another_server = ConsoleSessions(store, admin_key="another-key")  # same store, other key
+    sessions = ConsoleSessions(store, admin_key=KEY, lifetime_s=60)
+    valid = await sessions.issue(key_id=None)
+    refused = [
+        await expired.issue(key_id=None),
+        await another_server.issue(key_id=None),
+        f"v2.{new_token()}",  # a well-formed cookie the store never issued
+        valid[:-2] + "xx",
+        "v1.9999999999.abc.def",  # the old signed format
+    ]
+    for cookie in refused:
         anonymous.client.cookies.set(SESSION_COOKIE, cookie)
         assert (await anonymous.client.get("/admin/api/faq/entries")).status_code == 401
         page = await anonymous.client.get("/admin/faq")

@@ -11,7 +11,9 @@
 | `ASSISTANT_SOCKETIO_CORS` | (same origin) | origins allowed to open socket.io connections: `*` or a comma-separated list |
 | `ASSISTANT_CAR_TIME_BUDGET` | `1.5` | seconds a car turn's skills may take; slower ones are left out of the answer |
 | `ASSISTANT_WEBHOOK_RETRY_BASE` | `1.0` | seconds before the first retry of a webhook delivery; doubled each time |
-| `ASSISTANT_WEBHOOK_RETRY_MAX` | `600` | the longest wait between two attempts; deliveries are retried until they succeed |
+| `ASSISTANT_WEBHOOK_RETRY_MAX` | `600` | the longest wait between two attempts |
+| `ASSISTANT_WEBHOOK_MAX_ATTEMPTS` | `20` | attempts before a delivery is given up and kept as `dead` (about 1.6 hours with the defaults) |
+| `ASSISTANT_WEBHOOK_ALLOW_NETWORKS` | (none) | networks webhooks may reach besides public addresses (`10.0.0.0/8,127.0.0.1/32`), or `*` for any; loopback, link-local (the cloud metadata service), private and reserved addresses are refused otherwise |
 
     >>> config = ConnectorConfig.from_env({"ASSISTANT_KAKAO_SECRETS": "BOT1=s3cret"})
     >>> config.kakao_secret("BOT1"), config.kakao_secret("BOT2")
@@ -28,6 +30,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from connectors.targets import TargetPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,9 @@ class ConnectorConfig:
     socketio_cors: str | list[str] | None = None
     webhook_retry_base_s: float = 1.0
     webhook_retry_max_s: float = 600.0
+    webhook_max_attempts: int = 20
+    #: What webhook targets may be: public addresses, plus what the operator allows.
+    webhook_targets: TargetPolicy = field(default_factory=TargetPolicy)
     webhook_timeout_s: float = 10.0
     webhook_poll_s: float = 5.0
     outbound_timeout_s: float = 10.0
@@ -98,6 +105,8 @@ class ConnectorConfig:
             socketio_cors=cors,
             webhook_retry_base_s=float(env.get("ASSISTANT_WEBHOOK_RETRY_BASE", 1.0)),
             webhook_retry_max_s=float(env.get("ASSISTANT_WEBHOOK_RETRY_MAX", 600.0)),
+            webhook_max_attempts=int(env.get("ASSISTANT_WEBHOOK_MAX_ATTEMPTS", 20)),
+            webhook_targets=TargetPolicy.parse(env.get("ASSISTANT_WEBHOOK_ALLOW_NETWORKS", "")),
         )
 
 

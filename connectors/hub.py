@@ -26,6 +26,7 @@ from assistant.api.middleware import TurnLimits
 from assistant.dialogue import Assistant
 from assistant.types import NamedContext, Reply, Utterance
 from connectors.config import ConnectorConfig
+from connectors.targets import GuardedTransport
 from connectors.webhook_store import WebhookStore
 from connectors.webhooks import WebhookDispatcher
 
@@ -50,6 +51,7 @@ class Hub:
         self.config = config
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self._webhook_client: httpx.AsyncClient | None = None
         self._webhooks: WebhookDispatcher | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -72,9 +74,16 @@ class Hub:
         if self._webhooks is None:
             # The session store's engine: webhooks live in the same database (migration 0002).
             engine = self.assistant.store.engine
+            # Webhook targets are checked at every connection (`connectors.targets`); the
+            # callbacks' client is not: their hosts are Kakao's or the operator's own.
+            self._webhook_client = httpx.AsyncClient(
+                transport=GuardedTransport(self.config.webhook_targets, inner=self._transport),
+                timeout=self.config.webhook_timeout_s,
+            )
             self._webhooks = WebhookDispatcher(
                 store=WebhookStore(engine),
-                client=self.client,
+                client=self._webhook_client,
+                max_attempts=self.config.webhook_max_attempts,
                 retry_base_s=self.config.webhook_retry_base_s,
                 retry_max_s=self.config.webhook_retry_max_s,
                 timeout_s=self.config.webhook_timeout_s,
@@ -154,6 +163,9 @@ class Hub:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._webhook_client is not None:
+            await self._webhook_client.aclose()
+            self._webhook_client = None
 
 
 __all__ = ["Hub"]

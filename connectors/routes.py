@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 from urllib.parse import urlsplit
 
 import socketio  # type: ignore[import-untyped]  # python-socketio ships no type hints
@@ -61,6 +61,7 @@ from connectors.hub import Hub
 from connectors.outbound import post_json
 from connectors.payload import read_json, read_model
 from connectors.rasa_socketio import build_socketio
+from connectors.targets import TargetRefused
 
 log = logging.getLogger("connector.routes")
 
@@ -440,6 +441,10 @@ def _router(hub: Hub) -> APIRouter:
 
         async def handle(payload: Any) -> Response:
             body = read_model(WebhookRegistration, payload)
+            try:
+                await hub.config.webhook_targets.check_url(body.url)
+            except TargetRefused as e:
+                raise PayloadError("url", str(e)) from e
             hook = await hub.webhooks.store.register(
                 url=body.url, channel=body.channel, session_id=body.session_id, secret=body.secret
             )
@@ -464,12 +469,30 @@ def _router(hub: Hub) -> APIRouter:
     @router.get(
         "/connectors/webhooks/{webhook_id}/deliveries", tags=["webhooks"], dependencies=admin
     )
-    async def webhook_deliveries(webhook_id: str, status: str | None = None) -> Response:
-        """A webhook's deliveries: `pending` ones are still being retried."""
+    async def webhook_deliveries(
+        webhook_id: str, status: Literal["pending", "delivered", "dead"] | None = None
+    ) -> Response:
+        """A webhook's deliveries: `pending` ones are still being retried, `dead` ones were
+        given up (the dead-letter list) and can be sent again."""
         if await hub.webhooks.store.get(webhook_id) is None:
             return error(404, "not_found", "webhook_id", f"no webhook {webhook_id!r}")
         found = await hub.webhooks.store.deliveries(webhook_id, status=status)
         return JSONResponse([d.public() for d in found])
+
+    @router.post(
+        "/connectors/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+        status_code=202,
+        tags=["webhooks"],
+        dependencies=admin,
+    )
+    async def retry_delivery(webhook_id: str, delivery_id: str) -> Response:
+        """Send a dead delivery again, from its first attempt."""
+        if not await hub.webhooks.store.retry(webhook_id, delivery_id, now=time.time()):
+            return error(
+                404, "not_found", "delivery_id", f"no dead delivery {delivery_id!r} of this webhook"
+            )
+        hub.webhooks.wake()
+        return JSONResponse({"id": delivery_id, "status": "pending"}, status_code=202)
 
     @router.post(
         "/connectors/webhooks/messages",

@@ -7,7 +7,8 @@
         if await store.claim(delivery, until=time.time() + 30):
             ...                                   # POST it, then mark_delivered / mark_failed
 
-A delivery stays `pending` until its target accepts it, so a restart loses nothing. `claim`
+A delivery stays `pending` until its target accepts it, so a restart loses nothing; after too
+many failed attempts it is `dead` (the dead-letter list), kept until it is sent again. `claim`
 moves a delivery's next attempt forward only if nobody else did first, so two processes that
 share the database never send the same delivery at once.
 """
@@ -31,6 +32,9 @@ DELIVERIES = Base.metadata.tables["webhook_deliveries"]
 
 PENDING = "pending"
 DELIVERED = "delivered"
+#: Given up (too many failed attempts, or a target this server must not reach): kept, with
+#: its last error, until it is sent again (`retry`) or its webhook is removed.
+DEAD = "dead"
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +265,30 @@ class WebhookStore:
                 .values(attempts=attempts, next_attempt_at=retry_at, last_error=error[:2000])
             )
 
+    async def mark_dead(self, delivery_id: str, *, attempts: int, error: str) -> None:
+        """Give a delivery up: it stays, `dead`, with its last error."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.id == delivery_id)
+                .values(status=DEAD, attempts=attempts, last_error=error[:2000])
+            )
+
+    async def retry(self, webhook_id: str, delivery_id: str, *, now: float) -> bool:
+        """Send a dead delivery again from its first attempt; False when there is no dead
+        delivery of that id for that webhook."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(DELIVERIES)
+                .where(
+                    DELIVERIES.c.id == delivery_id,
+                    DELIVERIES.c.webhook_id == webhook_id,
+                    DELIVERIES.c.status == DEAD,
+                )
+                .values(status=PENDING, attempts=0, next_attempt_at=now)
+            )
+        return bool(result.rowcount)
+
     async def deliveries(self, webhook_id: str, *, status: str | None = None) -> list[Delivery]:
         query = self._joined().where(DELIVERIES.c.webhook_id == webhook_id)
         if status is not None:
@@ -285,4 +313,4 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
-__all__ = ["DELIVERED", "PENDING", "Delivery", "Webhook", "WebhookStore"]
+__all__ = ["DEAD", "DELIVERED", "PENDING", "Delivery", "Webhook", "WebhookStore"]

@@ -2,9 +2,13 @@
 
 A client registers a URL (`POST /connectors/webhooks`); after each turn the matching webhooks
 get a delivery, kept in the store until the target answers 2xx. Failed attempts are retried
-with exponential backoff (1 s, 2 s, 4 s, ... up to 10 minutes by default), for as long as it
-takes: a target that is down, or a restart of this server, loses nothing. Delivery is at least
-once; receivers drop repeats by the `X-Assistant-Delivery` id.
+with exponential backoff (1 s, 2 s, 4 s, ... up to 10 minutes by default), `max_attempts` times
+(20: about 1.6 hours); then the delivery is `dead`, kept in the dead-letter list with its last
+error until someone sends it again. A target that is down for a while, or a restart of this
+server, loses nothing. A target this server must not reach (`connectors.targets`: loopback,
+private, link-local) is refused at once, and its delivery is dead with the reason, not with
+anything the target said. Delivery is at least once; receivers drop repeats by the
+`X-Assistant-Delivery` id.
 
 Each POST is signed with the webhook's secret, over the timestamp and the body:
 
@@ -42,6 +46,7 @@ import httpx
 
 from assistant import metrics
 from assistant.types import Reply, Utterance
+from connectors.targets import TargetRefused
 from connectors.webhook_store import Delivery, Webhook, WebhookStore
 
 log = logging.getLogger("connector.webhooks")
@@ -115,9 +120,11 @@ class WebhookDispatcher:
         retry_max_s: float = 600.0,
         timeout_s: float = 10.0,
         poll_s: float = 5.0,
+        max_attempts: int = 20,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        self.max_attempts = max_attempts
         self.client = client
         self.retry_base_s = retry_base_s
         self.retry_max_s = retry_max_s
@@ -241,6 +248,9 @@ class WebhookDispatcher:
             response = await self.client.post(
                 delivery.url, content=body, headers=headers, timeout=self.timeout_s
             )
+        except TargetRefused as e:
+            await self._give_up(delivery, attempts, f"refused: {e}")
+            return
         except httpx.HTTPError as e:
             error = f"{type(e).__name__}: {e}"
         else:
@@ -254,6 +264,9 @@ class WebhookDispatcher:
                 return
             error = f"HTTP {response.status_code}"
         metrics.WEBHOOK_DELIVERIES.labels("failed").inc()
+        if attempts >= self.max_attempts:
+            await self._give_up(delivery, attempts, f"{error} (after {attempts} attempts)")
+            return
         wait = backoff(attempts, base_s=self.retry_base_s, max_s=self.retry_max_s)
         await self.store.mark_failed(
             delivery.id, attempts=attempts, retry_at=self.clock() + wait, error=error
@@ -267,6 +280,14 @@ class WebhookDispatcher:
                 "retry_in_s": round(wait, 3),
                 "problem": error,
             },
+        )
+
+    async def _give_up(self, delivery: Delivery, attempts: int, error: str) -> None:
+        await self.store.mark_dead(delivery.id, attempts=attempts, error=error)
+        metrics.WEBHOOK_DELIVERIES.labels("gave_up").inc()
+        log.error(
+            "connector.webhooks.dead",
+            extra={"delivery": delivery.id, "webhook": delivery.webhook_id, "problem": error},
         )
 
 

@@ -381,8 +381,9 @@ async def test_a_websocket_conversation(tmp_path: Path) -> None:
 
 
 async def test_a_reply_the_app_did_not_receive_is_pushed(
-    tmp_path: Path, receiver: Receiver
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ASSISTANT_WEBHOOK_ALLOW_NETWORKS", "127.0.0.1/32")  # the receiver's
     async with served(tmp_path, mobile_skills) as base:
         token = await register(base)
         hook = await push_webhook(base, receiver.url)

@@ -18,6 +18,7 @@ from assistant.types import Reply, TextPart, Utterance
 from connectors.config import ConnectorConfig
 from connectors.hub import Hub
 from connectors.routes import mount_connectors
+from connectors.targets import TargetPolicy
 from connectors.webhook_store import DELIVERED, PENDING, WebhookStore
 from connectors.webhooks import (
     DELIVERY_HEADER,
@@ -31,7 +32,11 @@ from connectors.webhooks import (
 
 from .helpers import ADMIN, Receiver, make_assistant, served
 
-FAST = ConnectorConfig(webhook_retry_base_s=0.05, webhook_retry_max_s=0.2, webhook_poll_s=0.2)
+#: The receivers of these tests listen on 127.0.0.1, which webhooks may reach only when allowed.
+LOCAL = TargetPolicy.parse("127.0.0.0/8")
+FAST = ConnectorConfig(
+    webhook_retry_base_s=0.05, webhook_retry_max_s=0.2, webhook_poll_s=0.2, webhook_targets=LOCAL
+)
 
 
 def app_for(assistant: Assistant, config: ConnectorConfig = FAST) -> tuple[FastAPI, Hub]:
@@ -219,6 +224,8 @@ class TestDelivery:
     ) -> None:
         monkeypatch.setenv("ASSISTANT_WEBHOOK_RETRY_BASE", "0.05")
         monkeypatch.setenv("ASSISTANT_WEBHOOK_RETRY_MAX", "0.2")
+        monkeypatch.setenv("ASSISTANT_WEBHOOK_MAX_ATTEMPTS", "1000")
+        monkeypatch.setenv("ASSISTANT_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
         receiver.statuses = [503] * 1000  # the target is down during the first run
         async with served(tmp_path) as base, httpx.AsyncClient(base_url=base, headers=ADMIN) as c:
             hook = (await c.post("/connectors/webhooks", json={"url": receiver.url})).json()

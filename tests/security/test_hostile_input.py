@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +15,6 @@ import pytest
 from assistant.dialogue import Assistant
 from assistant.server import create_app
 from assistant.settings import Settings
-from tests.connectors.helpers import make_assistant
 
 ADMIN = "an-admin-key-for-tests"
 
@@ -58,13 +56,6 @@ def hostile_bodies(body: dict[str, Any]) -> dict[str, str]:
         "NaN": json.dumps(body)[:-1] + ', "n": NaN}',
         "infinity": json.dumps(body)[:-1] + ', "n": 1e999}',
     }
-
-
-@pytest.fixture
-async def assistant(tmp_path: Path) -> AsyncIterator[Assistant]:
-    a = await make_assistant(tmp_path)
-    yield a
-    await a.close()
 
 
 @pytest.fixture

@@ -292,7 +292,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         )
 
     @app.get(
-        "/v1/sessions/{session_id}",
+        "/v1/sessions/{session_id:path}",
         response_model=SessionResponse,
         responses={404: {"model": ErrorResponse}, 401: {"model": ErrorResponse}},
         tags=["sessions"],
@@ -330,7 +330,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         )
 
     @app.delete(
-        "/v1/sessions/{session_id}",
+        "/v1/sessions/{session_id:path}",
         status_code=204,
         responses={404: {"model": ErrorResponse}, 401: {"model": ErrorResponse}},
         tags=["sessions"],

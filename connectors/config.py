@@ -9,6 +9,7 @@
 | `ASSISTANT_RASA_CALLBACK_URL` | (none) | where the Rasa callback channel POSTs bot messages; the channel is off without it |
 | `ASSISTANT_RASA_TOKEN` | (none) | the token the Rasa REST, callback and socket.io channels require (`?token=`, as Rasa's `--auth-token`; a Bearer header; socket.io `auth: {"token"}`); a chat API key also passes |
 | `ASSISTANT_SOCKETIO_CORS` | (same origin) | origins allowed to open socket.io connections: `*` or a comma-separated list |
+| `ASSISTANT_CHAT_FRAME_ANCESTORS` | (same origin) | origins whose pages may show `/chat` in a frame (comma-separated); no others can |
 | `ASSISTANT_CAR_TIME_BUDGET` | `1.5` | seconds a car turn's skills may take; slower ones are left out of the answer |
 | `ASSISTANT_WEBHOOK_RETRY_BASE` | `1.0` | seconds before the first retry of a webhook delivery; doubled each time |
 | `ASSISTANT_WEBHOOK_RETRY_MAX` | `600` | the longest wait between two attempts |
@@ -50,6 +51,7 @@ class ConnectorConfig:
     #: Seconds between keep-alive comments of a mobile event stream while its turn runs.
     mobile_keepalive_s: float = 15.0
     socketio_cors: str | list[str] | None = None
+    chat_frame_ancestors: tuple[str, ...] = ()
     webhook_retry_base_s: float = 1.0
     webhook_retry_max_s: float = 600.0
     webhook_max_attempts: int = 20
@@ -103,6 +105,11 @@ class ConnectorConfig:
             rasa_token=env.get("ASSISTANT_RASA_TOKEN") or None,
             car_time_budget_s=float(env.get("ASSISTANT_CAR_TIME_BUDGET", 1.5)),
             socketio_cors=cors,
+            chat_frame_ancestors=tuple(
+                o.strip()
+                for o in env.get("ASSISTANT_CHAT_FRAME_ANCESTORS", "").split(",")
+                if o.strip()
+            ),
             webhook_retry_base_s=float(env.get("ASSISTANT_WEBHOOK_RETRY_BASE", 1.0)),
             webhook_retry_max_s=float(env.get("ASSISTANT_WEBHOOK_RETRY_MAX", 600.0)),
             webhook_max_attempts=int(env.get("ASSISTANT_WEBHOOK_MAX_ATTEMPTS", 20)),

@@ -524,12 +524,39 @@ def _router(hub: Hub) -> APIRouter:
 
     # --- web chat ----------------------------------------------------------------------------
 
+    page_headers = chat_headers(hub.config)
+
     @router.get("/chat", include_in_schema=False)
     async def chat_page() -> FileResponse:
         """The web chat page: talks to the assistant over the socket.io channel."""
-        return FileResponse(WEB / "chat.html", media_type="text/html; charset=utf-8")
+        return FileResponse(
+            WEB / "chat.html", media_type="text/html; charset=utf-8", headers=page_headers
+        )
 
     return router
+
+
+def chat_headers(config: ConnectorConfig) -> dict[str, str]:
+    """The web chat page's security headers: its own scripts and styles only (no inline
+    script, so an injected `javascript:` link cannot run), framed only by this origin and the
+    configured ones (`ASSISTANT_CHAT_FRAME_ANCESTORS`), no MIME sniffing.
+
+    >>> chat_headers(ConnectorConfig())["Content-Security-Policy"].split("; ")[-1]
+    "frame-ancestors 'self'"
+    """
+    ancestors = " ".join(["'self'", *config.chat_frame_ancestors])
+    headers = {
+        "Content-Security-Policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; "
+            "img-src 'self' https: http: data:; connect-src 'self'; object-src 'none'; "
+            f"base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    if not config.chat_frame_ancestors:  # browsers without CSP frame-ancestors
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+    return headers
 
 
 async def _rasa_callback(hub: Hub, utterance: Utterance, recipient: str, url: str) -> None:

@@ -25,15 +25,62 @@ class _Model(BaseModel):
 
 
 class FaqLink(_Model):
-    """A link shown with the answer (a button on a card, a line of text elsewhere)."""
+    """A link shown with the answer (a button on a card, a line of text elsewhere): an http(s)
+    page, a `tel:` or `mailto:` link, or an app's own deep link (`hanbit://service/booking`);
+    never script (`javascript:`, `data:`, ...), which a web page would run.
 
-    url: str = Field(min_length=1)
+    >>> FaqLink(url="hanbit://service/booking").url
+    'hanbit://service/booking'
+    >>> try:
+    ...     FaqLink(url="javascript:alert(1)")
+    ... except ValueError as e:
+    ...     print(e.errors()[0]["msg"])
+    Value error, 'javascript:' links are not allowed: use http(s), tel, mailto or an app's own scheme
+    """
+
+    url: str = Field(min_length=1, max_length=2000)
     label: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _safe(cls, value: str) -> str:
+        return _checked_url(value, schemes=None)
 
 
 class FaqImage(_Model):
-    url: str = Field(min_length=1)
+    """An image shown with the answer: an http(s) URL."""
+
+    url: str = Field(min_length=1, max_length=2000)
     alt_text: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _safe(cls, value: str) -> str:
+        return _checked_url(value, schemes=("http", "https"))
+
+
+#: Schemes a browser runs or reads locally: never in a link or an image.
+_UNSAFE_SCHEMES = frozenset(
+    {"javascript", "vbscript", "data", "file", "blob", "about", "filesystem"}
+)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+def _checked_url(value: str, *, schemes: tuple[str, ...] | None) -> str:
+    """`value` when it is a URL of an allowed scheme (`schemes`, or any but the unsafe ones);
+    `ValueError` saying what is allowed otherwise."""
+    # Browsers ignore control characters and spaces inside a scheme ("java\tscript:").
+    compact = re.sub(r"[\x00-\x20\x7f]", "", value)
+    found = _SCHEME.match(compact)
+    allowed = " or ".join(schemes) if schemes else "http(s), tel, mailto or an app's own scheme"
+    if found is None:
+        raise ValueError(f"{value[:40]!r} is not an absolute URL: use {allowed}")
+    scheme = found.group(1).lower()
+    if scheme in _UNSAFE_SCHEMES or (schemes is not None and scheme not in schemes):
+        raise ValueError(f"{scheme + ':'!r} links are not allowed: use {allowed}")
+    if scheme in ("http", "https") and not compact[len(scheme) + 1 :].startswith("//"):
+        raise ValueError(f"{value[:40]!r} has no host: use {scheme}://host/path")
+    return value
 
 
 class FaqEntry(_Model):

@@ -162,7 +162,7 @@ def admin_api_router() -> APIRouter:
             handle, q=q, category=category, locale=locale, offset=offset, limit=limit
         )
 
-    @router.get("/faq/entries/{entry_id}", response_model=FaqEntry)
+    @router.get("/faq/entries/{entry_id:path}", response_model=FaqEntry)
     async def get_entry(request: Request, entry_id: str, skill: Skill = None) -> FaqEntry:
         return views.get_entry(console_of(request).faq(request, skill), entry_id)
 
@@ -172,7 +172,7 @@ def admin_api_router() -> APIRouter:
         handle = console_of(request).faq(request, skill)
         return await views.create_entry(handle, form.entry())
 
-    @router.put("/faq/entries/{entry_id}", response_model=FaqEntry)
+    @router.put("/faq/entries/{entry_id:path}", response_model=FaqEntry)
     async def put_entry(
         request: Request,
         entry_id: str,
@@ -186,7 +186,7 @@ def admin_api_router() -> APIRouter:
         response.status_code = 201 if await views.save_entry(handle, entry_id, entry) else 200
         return entry
 
-    @router.delete("/faq/entries/{entry_id}", status_code=204)
+    @router.delete("/faq/entries/{entry_id:path}", status_code=204)
     async def delete_entry(request: Request, entry_id: str, skill: Skill = None) -> Response:
         await views.delete_entry(console_of(request).faq(request, skill), entry_id)
         return Response(status_code=204)

@@ -334,7 +334,7 @@ def admin_pages_router() -> APIRouter:
         q: str = "",
         category: str = "",
         locale: str = "",
-        page: Annotated[int, Query(ge=1)] = 1,
+        page: Annotated[int, Query(ge=1, le=views.MAX_PAGE)] = 1,
     ) -> Response:
         console = console_of(request)
         handle = console.faq(request, skill or None)

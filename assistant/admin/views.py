@@ -303,18 +303,25 @@ def check_rule_text(filename: str, text: str) -> dict[str, Any]:
 # --- conversations ---------------------------------------------------------------------------
 
 
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(9999, 12, 30)
+#: Pages past this hold nothing anyone looks for, and their offset would overflow SQL integers.
+MAX_PAGE = 1_000_000
+
+
 class ConversationQuery(BaseModel):
     """The filters of the conversation list (dates are days in the bot's timezone)."""
 
     channel: str = ""
     route: str = ""
-    since: date | None = None
-    until: date | None = None
+    # Days this side of the calendar's ends: a day's bounds in the bot's timezone must exist.
+    since: date | None = Field(default=None, ge=FIRST_DAY, le=LAST_DAY)
+    until: date | None = Field(default=None, ge=FIRST_DAY, le=LAST_DAY)
     below: float | None = Field(default=None, ge=0.0, le=1.0)
     fallback: bool = False
     handoff: bool = False
     negative: bool = False
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
 
     def where(self, timezone: str) -> SessionFilter:
         zone = ZoneInfo(timezone)

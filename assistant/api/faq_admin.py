@@ -226,7 +226,7 @@ def faq_admin_router(
             return PlainTextResponse(dump_entries(entries, format))
         return EntryList(total=len(entries), entries=entries[offset : offset + limit])
 
-    @router.get("/entries/{entry_id}", response_model=FaqEntry)
+    @router.get("/entries/{entry_id:path}", response_model=FaqEntry)
     async def get_entry(entry_id: str, faq: Faq) -> Any:
         try:
             return faq.get(entry_id)
@@ -241,7 +241,7 @@ def faq_admin_router(
             return _refuse(409, "conflict", "id", str(e))
         return entry
 
-    @router.put("/entries/{entry_id}", response_model=FaqEntry)
+    @router.put("/entries/{entry_id:path}", response_model=FaqEntry)
     async def put_entry(entry_id: str, entry: FaqEntry, faq: Faq, response: Response) -> Any:
         """Replace an entry, or create it; the id in the path and in the body must agree."""
         if entry.id != entry_id:
@@ -250,7 +250,7 @@ def faq_admin_router(
         response.status_code = 201 if created else 200
         return entry
 
-    @router.delete("/entries/{entry_id}", status_code=204)
+    @router.delete("/entries/{entry_id:path}", status_code=204)
     async def delete_entry(entry_id: str, faq: Faq) -> Response:
         try:
             await asyncio.to_thread(faq.delete, entry_id)

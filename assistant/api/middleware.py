@@ -178,7 +178,8 @@ class RequestTimeout:
 
 class RequestId:
     """Give every request a turn id (the client's `X-Request-ID` when sane) for the logs, and
-    echo it in the response's `X-Request-ID` header. An exception nothing else handled is logged
+    echo it in the response's `X-Request-ID` header (with `X-Content-Type-Options: nosniff`, so
+    no browser reads a JSON answer as a page). An exception nothing else handled is logged
     under that id and answered with a JSON 500 naming it."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -200,6 +201,8 @@ class RequestId:
                 started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
+                if not any(name.lower() == b"x-content-type-options" for name, _ in headers):
+                    headers.append((b"x-content-type-options", b"nosniff"))
                 message["headers"] = headers
             await send(message)
 

@@ -9,7 +9,10 @@
   var status = document.getElementById("status");
   var base = window.location.pathname.replace(/\/chat\/?$/, "");
   var storedId = window.sessionStorage.getItem("assistant.session_id");
-  var socket = io({ path: base + "/socket.io" });
+  // A server with a channel token (or with API keys required) takes it as socket.io's auth;
+  // the page passes on the token it was opened with: /chat?token=...
+  var token = new URLSearchParams(window.location.search).get("token");
+  var socket = io({ path: base + "/socket.io", auth: token ? { token: token } : {} });
   var sessionId = null;
 
   function add(node) {
@@ -44,12 +47,24 @@
     });
   }
 
+  // Only these become links or images: never javascript:, data: and the like.
+  function safeUrl(url, schemes) {
+    try {
+      var parsed = new URL(url, window.location.href);
+      return schemes.indexOf(parsed.protocol) >= 0 ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+  var LINKS = ["http:", "https:", "tel:", "mailto:"];
+  var IMAGES = ["http:", "https:"];
+
   function showCard(card) {
     var li = document.createElement("li");
     li.className = "card";
-    if (card.image_url) {
+    if (card.image_url && safeUrl(card.image_url, IMAGES)) {
       var img = document.createElement("img");
-      img.src = card.image_url;
+      img.src = safeUrl(card.image_url, IMAGES);
       img.alt = card.title;
       li.appendChild(img);
     }
@@ -69,9 +84,9 @@
       buttons.className = "card-buttons";
       card.buttons.forEach(function (b) {
         var el;
-        if (b.url) {
+        if (b.url && safeUrl(b.url, LINKS)) {
           el = document.createElement("a");
-          el.href = b.url;
+          el.href = safeUrl(b.url, LINKS);
           el.target = "_blank";
           el.rel = "noopener";
         } else {
@@ -113,11 +128,11 @@
     var attachment = message.attachment;
     if (attachment && attachment.type === "template" && attachment.payload.template_type === "generic") {
       attachment.payload.elements.forEach(showElement);
-    } else if (attachment && attachment.type === "image") {
+    } else if (attachment && attachment.type === "image" && safeUrl(attachment.payload.src, IMAGES)) {
       var li = document.createElement("li");
       li.className = "msg bot image";
       var img = document.createElement("img");
-      img.src = attachment.payload.src;
+      img.src = safeUrl(attachment.payload.src, IMAGES);
       img.alt = attachment.payload.title || "";
       li.appendChild(img);
       add(li);

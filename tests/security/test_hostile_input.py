@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +24,9 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
     "/v1/chat": {"session_id": "u1", "text": "안녕"},
     "/v1/feedback": {"session_id": "u1", "turn": 1, "rating": "up"},
     "/connectors/kakao/skill": {"userRequest": {"utterance": "안녕", "user": {"id": "u1"}}},
-    "/connectors/car/turns": {"session_id": "c1", "hypotheses": [{"text": "안녕"}]},
+    "/connectors/car/turns": {
+        "session_id": "c1", "hypotheses": [{"text": "안녕"}], "vehicle": {"state": "parked"}
+    },
     "/connectors/mobile/devices": {
         "device_id": "d1", "platform": "ios", "locale": "ko-KR", "timezone": "Asia/Seoul"
     },
@@ -138,3 +141,69 @@ async def test_a_huge_turn_number_is_refused_not_a_500(client: httpx.AsyncClient
         assert assert_refused_in_format(r, 422)["fields"][0]["field"] == "turn"
     r = await client.get("/connectors/mobile/devices/d1/messages", params={"after": 10**20})
     assert r.status_code in (404, 422), r.text
+
+
+async def test_hostile_json_on_the_sockets_gets_an_error_event(assistant: Assistant) -> None:
+    """The car's voice WebSocket and the mobile WebSocket read JSON the same way."""
+    from starlette.testclient import TestClient
+
+    app = create_app(Settings(), assistant=assistant)
+    attacks = [
+        "[" * 10_000 + "]" * 10_000,
+        '{"type": "start", "n": ' + "9" * 5000 + "}",
+        '{"type": "turn", "hypotheses": [{"text": "\\ud800"}]}',
+    ]
+    with TestClient(app) as http, http.websocket_connect("/connectors/car/voice") as ws:
+        ws.send_json({"type": "start", "session_id": "v1", "vehicle": {"state": "parked"}})
+        assert ws.receive_json()["type"] == "ready"
+        for raw in attacks:
+            ws.send_text(raw)
+            event = ws.receive_json()
+            assert event["type"] == "error" and event["error"]["code"] == "invalid_payload", event
+        ws.send_json({"type": "turn", "hypotheses": [{"text": "영업시간"}]})
+        assert ws.receive_json()["type"] == "thinking"  # the session goes on
+        assert ws.receive_json()["type"] == "reply"
+
+
+async def test_hostile_json_over_socketio_gets_an_error_event(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real socket.io client sending packets python-socketio's own JSON reader would choke
+    on: an `error` event back, no traceback, and the connection goes on."""
+    import socketio  # type: ignore[import-untyped]
+
+    from tests.connectors.helpers import make_assistant, serving_app
+
+    async def build() -> Assistant:
+        return await make_assistant(tmp_path)
+
+    errors: list[Any] = []
+    said: list[Any] = []
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("error", errors.append)
+    client.on("bot_uttered", said.append)
+    with serving_app(build, Settings(), start_s=30) as base:
+        await client.connect(base, socketio_path="socket.io")
+        try:
+            await client.emit("session_request", {"session_id": "s-hostile"})
+            eio = client.eio
+            for packet in (
+                '42["user_uttered",' + "[" * 5000 + "]" * 5000 + "]",
+                '42["user_uttered",{"message":"\\ud800"}]',
+                '42["user_uttered",{"message":"hi","n":' + "9" * 5000 + "}]",
+            ):
+                await eio.send(packet)
+            for _ in range(50):
+                if len(errors) >= 3:
+                    break
+                await client.sleep(0.1)
+            await client.emit("user_uttered", {"message": "영업시간"})
+            for _ in range(50):
+                if said:
+                    break
+                await client.sleep(0.1)
+        finally:
+            await client.disconnect()
+    assert len(errors) == 3 and all(e["code"] == "invalid_payload" for e in errors), errors
+    assert said  # still answering
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

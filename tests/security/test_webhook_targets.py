@@ -17,8 +17,7 @@ import pytest
 from assistant.dialogue import Assistant
 from assistant.server import create_app
 from assistant.settings import Settings
-from connectors.targets import GuardedTransport, TargetPolicy, TargetRefused
-from connectors.webhook_store import DEAD, WebhookStore
+from connectors.webhook_store import WebhookStore
 from connectors.webhooks import WebhookDispatcher
 from tests.connectors.helpers import Receiver
 
@@ -103,6 +102,8 @@ async def test_a_name_that_resolves_inside_is_refused_at_delivery(
             return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
         return await real(host, *args, **kwargs)
 
+    from connectors.targets import GuardedTransport, TargetPolicy, TargetRefused
+
     monkeypatch.setattr(loop, "getaddrinfo", resolver)
     policy = TargetPolicy()
     with pytest.raises(TargetRefused, match="loopback"):
@@ -117,6 +118,7 @@ async def test_a_refused_delivery_is_dead_with_the_reason_only(
     tmp_path: Path, receiver: Receiver
 ) -> None:
     from assistant.store import SqlStore
+    from connectors.targets import GuardedTransport, TargetPolicy
 
     store = SqlStore(f"sqlite:///{tmp_path / 'hooks.db'}")
     await store.open()
@@ -128,7 +130,7 @@ async def test_a_refused_delivery_is_dead_with_the_reason_only(
         assert await dispatcher.send_due() == 1
     (delivery,) = await hooks.deliveries(hook.id)
     await store.close()
-    assert delivery.status == DEAD and delivery.attempts == 1
+    assert delivery.status == "dead" and delivery.attempts == 1
     assert delivery.last_error is not None and delivery.last_error.startswith("refused: ")
     assert "loopback" in delivery.last_error and "HTTP" not in delivery.last_error
     assert receiver.received == []

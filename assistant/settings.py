@@ -6,10 +6,10 @@
 | `ASSISTANT_BOT` | (the demo bot) | bot directory holding `bot.yaml` |
 | `ASSISTANT_MAX_BODY_BYTES` | `65536` | larger request bodies are refused with 413 |
 | `ASSISTANT_REQUEST_TIMEOUT` | `30` | seconds before a request that has not started answering gets 504 |
-| `ASSISTANT_RATE_PER_SESSION` | `120` | chat turns a minute one session may take (429 beyond) |
-| `ASSISTANT_RATE_PER_CLIENT` | `6000` | requests a minute per API key, or per address without one |
+| `ASSISTANT_RATE_PER_SESSION` | `120` | turns a minute one session may take, on any channel (429 or an `error` event beyond) |
+| `ASSISTANT_RATE_PER_CLIENT` | `6000` | requests, and turns, a minute per API key or channel credential, or per address without a valid one |
 | `ASSISTANT_CORS_ORIGINS` | (none) | comma-separated origins allowed to call the API from a browser |
-| `ASSISTANT_REQUIRE_API_KEY` | `0` | `1`: `/v1/chat` and `/v1/sessions` need a key with the chat scope |
+| `ASSISTANT_REQUIRE_API_KEY` | `0` | `1`: nothing runs a turn or reads a conversation without a credential: a chat-scope key on the native, car, mobile and Rasa channels (or the Rasa token), the bot's secret on Kakao |
 | `ASSISTANT_ADMIN_API_KEY` | (none) | a key for the admin endpoints, besides stored admin keys |
 | `ASSISTANT_CONTENT_POLL` | `2` | seconds between checks for FAQ changes made by other processes |
 | `ASSISTANT_SESSION_LOCKS` | `postgres` on PostgreSQL, else `local` | `local`, `postgres` or a `redis://` URL |

@@ -6,6 +6,12 @@ An app registers its device once (and again whenever its push token or locale ch
     {"device_id": "d-7f3a", "platform": "ios", "locale": "ko-KR", "timezone": "Asia/Seoul",
      "push": {"provider": "apns", "token": "…"}, "app_version": "2.4.0"}
 
+The first registration answers 201 with a `device_token`, shown once: the app keeps it and
+sends it as `X-Device-Token` with every later request about the device (registering it again,
+messages, history, removal; `?device_token=` on the WebSocket). Without it, knowing a device id
+gets nothing: no conversation, no pushes. With API keys required, the device also belongs to
+the key that registered it.
+
 Its conversation is the session `mobile:<device id>`. A message, `{"device_id", "text",
 "message_id"?, "locale"?, "metadata"?}`, is answered in one of three ways:
 

@@ -3,18 +3,21 @@
     app = create_app(settings)        # calls mount_connectors(app)
     mount_connectors(app, ConnectorConfig(kakao_time_budget_s=2.0))   # or by hand
 
-| route | channel |
-|---|---|
-| `POST /connectors/kakao/skill` | KakaoTalk (Open Builder skill server v2.0) |
-| `POST /connectors/car/turns`, WebSocket `/connectors/car/voice` | in-vehicle voice client (chat key when keys are required) |
-| `POST /connectors/mobile/devices`, `GET/DELETE .../devices/{id}`, `GET .../devices/{id}/messages` | mobile app devices (chat key when keys are required) |
-| `POST /connectors/mobile/messages`, `POST .../messages/stream` (SSE), WebSocket `/connectors/mobile/socket` | mobile app messages |
-| `GET /webhooks/rest/`, `POST /webhooks/rest/webhook` | Rasa REST |
-| `GET /webhooks/callback/`, `POST /webhooks/callback/webhook` | Rasa callback |
-| `/socket.io` | Rasa socket.io (python-socketio) |
-| `POST/GET /connectors/webhooks`, `DELETE /connectors/webhooks/{id}`, `GET .../{id}/deliveries` | outbound webhooks: register, list, remove, inspect (admin API key) |
-| `POST /connectors/webhooks/messages` | a turn whose reply goes to the webhooks only (chat key when keys are required) |
-| `GET /chat` | the web chat page (over socket.io) |
+| route | channel | credential (`connectors.auth`) |
+|---|---|---|
+| `POST /connectors/kakao/skill` | KakaoTalk (Open Builder skill server v2.0) | the bot's secret, once any is set |
+| `POST /connectors/car/turns`, WebSocket `/connectors/car/voice` | in-vehicle voice client | chat key when keys are required |
+| `POST /connectors/mobile/devices`, `GET/DELETE .../devices/{id}`, `GET .../devices/{id}/messages` | mobile app devices | the device token; chat key when keys are required |
+| `POST /connectors/mobile/messages`, `POST .../messages/stream` (SSE), WebSocket `/connectors/mobile/socket` | mobile app messages | the same |
+| `GET /webhooks/rest/`, `POST /webhooks/rest/webhook` | Rasa REST | the channel token or a chat key, when set or required |
+| `GET /webhooks/callback/`, `POST /webhooks/callback/webhook` | Rasa callback | the same |
+| `/socket.io` | Rasa socket.io (python-socketio) | the same, on connect |
+| `POST/GET /connectors/webhooks`, `DELETE /connectors/webhooks/{id}`, `GET .../{id}/deliveries`, `POST .../deliveries/{id}/retry` | outbound webhooks: register, list, remove, inspect, send a dead delivery again | admin key |
+| `POST /connectors/webhooks/messages` | a turn whose reply goes to the webhooks only | chat key when keys are required |
+| `GET /chat` | the web chat page (over socket.io) | none (its socket takes `?token=`) |
+
+Every turn counts against the rate limits per session and per caller (`TurnLimits`), and
+every channel keeps its sessions under its own namespace (`assistant.namespaces`).
 
 A payload with a missing or wrong field is answered 400 naming the field, in the server's error
 format (`{"error": {"code", "message", "fields": [{"field", "problem"}]}}`); a failure inside is

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +40,6 @@ INTERNAL = [
     "http://0.0.0.0/",
     "http://[fd00:ec2::254]/",
 ]
-
-
-async def eventually(check: Callable[[], Any], timeout_s: float = 10.0) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while True:
-            result = await check()
-            if result:
-                return result
-            await asyncio.sleep(0.02)
 
 
 async def test_internal_targets_are_refused_when_registered(

@@ -19,6 +19,7 @@ from assistant.settings import Settings
 from connectors.webhook_store import WebhookStore
 from connectors.webhooks import WebhookDispatcher
 from tests.connectors.helpers import Receiver
+from tests.connectors.test_webhooks import eventually
 
 ADMIN = "an-admin-key-for-tests"
 HEADERS = {"Authorization": f"Bearer {ADMIN}"}

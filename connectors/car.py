@@ -2,7 +2,7 @@
 and directives out, shaped for a driver.
 
 A request (`POST /connectors/car/turns`) carries what production car assistants send with
-every turn (see PROTOCOLS.md): the recognizer's hypotheses with confidences (0–1, or -1/null
+every turn: the recognizer's hypotheses with confidences (0–1, or -1/null
 when the engine gives none), how the turn started, and the vehicle's state and capabilities:
 
     {"session_id": "car-KMH123", "locale": "ko-KR", "trigger": "wake_word",

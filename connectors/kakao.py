@@ -61,7 +61,7 @@ FIELDS = {
 
 @dataclass(frozen=True, slots=True)
 class KakaoLimits:
-    """Kakao's limits on a skill response (see PROTOCOLS.md)."""
+    """Kakao's limits on a skill response (Open Builder skill server v2.0)."""
 
     outputs: int = 3
     quick_replies: int = 10

@@ -1,4 +1,4 @@
-"""KakaoTalk parse and render: the PROTOCOLS.md samples, pressed quick replies, params, limits."""
+"""KakaoTalk parse and render: Open Builder's sample request, pressed quick replies, params, limits."""
 
 from __future__ import annotations
 

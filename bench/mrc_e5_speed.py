@@ -8,7 +8,9 @@ Scores the questions of articles the span model was not trained on (its meta lis
 `--articles`) in reader mode with each variant: the baseline (the model's own windows with the
 numpy encoder's previous activation, scipy's float64 erf GELU, and windows of different
 lengths padded into one batch as before) and each of `--variants`,
-RUNTIME:MAX_LENGTH/STRIDE (the reader's runtime, numpy, onnx or onnx-int8, and its windows). Every question is read by every variant in turn,
+RUNTIME:MAX_LENGTH/STRIDE (the reader's runtime, numpy, onnx (4-bit base matrices and the
+model's low-rank updates), onnx-f32 (the merged float32 layers, the graph before the 4-bit
+one) or onnx-int8, and its windows). Every question is read by every variant in turn,
 rotating the order, so the machine's noise falls on all of them alike; one thread
 (OMP_NUM_THREADS=1). Prints one JSON line per variant: EM, F1, answered share, context tokens
 read per question (p50), ms p50/p99 and the p50 as a ratio of the baseline's.
@@ -35,6 +37,8 @@ from assistant.mrc.metrics import best_scores, language_of
 from assistant.mrc.reader import Passage
 from assistant.mrc.squad import load_squad, parse_articles
 from faq_index.e5.encoder import Encoder
+from faq_index.e5.onnx_encoder import OnnxEncoder
+from faq_index.e5.weights import load_weights
 
 
 def _scipy_gelu(x: np.ndarray) -> np.ndarray:
@@ -88,6 +92,8 @@ def main() -> int:
             int8=precision == "int8",
         )
         reader.warm_up()
+        if precision == "f32":
+            reader._encoder = OnnxEncoder(reader.encoder.weights, model.apply(load_weights()))
         variants[spec] = reader
 
     names = list(variants)

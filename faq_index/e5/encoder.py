@@ -102,8 +102,17 @@ class Encoder:
     def __init__(self, weights: E5Weights, layers: Sequence[LayerWeights] | None = None) -> None:
         self.weights = weights
         self.config = weights.config
-        self.layers = list(layers if layers is not None else weights.layers)
+        # None: the base's own layers, dequantized when a forward pass first needs them
+        self._layers = list(layers) if layers is not None else None
         self.tokenizer = shared_tokenizer(weights.vocabulary)
+
+    @property
+    def layers(self) -> list[LayerWeights]:
+        return self._layers if self._layers is not None else self.weights.layers
+
+    @layers.setter
+    def layers(self, layers: Sequence[LayerWeights]) -> None:
+        self._layers = list(layers)
 
     def embeddings(self, ids: npt.NDArray[np.int64]) -> Array:
         """[batch, length] ids -> the normalised input embeddings [batch, length, hidden]."""

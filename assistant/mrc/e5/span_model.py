@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.mrc.errors import ReaderError
-from faq_index.e5.weights import E5Weights, LayerWeights
+from faq_index.e5.weights import MATRICES, VECTORS, E5Weights, LayerUpdate, LayerWeights
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -45,19 +45,6 @@ __all__ = [
 Array = npt.NDArray[np.float32]
 FORMAT = "e5-span/1"
 DEFAULT_MODEL = Path(__file__).parent / "model" / "korquad-e5-small.npz"
-MATRICES = ("query", "key", "value", "attention_out", "intermediate", "output")
-VECTORS = (
-    "query_bias",
-    "key_bias",
-    "value_bias",
-    "attention_out_bias",
-    "attention_norm",
-    "attention_norm_bias",
-    "intermediate_bias",
-    "output_bias",
-    "output_norm",
-    "output_norm_bias",
-)
 
 
 @dataclass
@@ -90,11 +77,38 @@ class SpanModel:
             return np.asarray(q8 * scale[:, None], dtype=np.float32)
         return None
 
+    def updates(self, weights: E5Weights) -> list[LayerUpdate | None] | None:
+        """The fine-tuned layers as low-rank updates beside the base's 4-bit matrices (one
+        per layer, None where the layer was not trained), for the ONNX graph; None when a
+        matrix was stored as a full update (`delta_q8`), which only `apply` can merge."""
+        self._check_depth(weights)
+        out: list[LayerUpdate | None] = [None] * weights.config.layers
+        for i in self.trained_layers:
+            low_rank: dict[str, tuple[Array, Array]] = {}
+            for name in MATRICES:
+                key = f"l{i}.{name}"
+                if f"{key}.delta_q8" in self.arrays:
+                    return None
+                if f"{key}.lora_a" in self.arrays:
+                    a = self.arrays[f"{key}.lora_a"].astype(np.float32)
+                    b = self.arrays[f"{key}.lora_b"].astype(np.float32)
+                    low_rank[name] = (a, b)
+            vectors = {
+                name: self.arrays[f"l{i}.{name}"].astype(np.float32)
+                for name in VECTORS
+                if f"l{i}.{name}" in self.arrays
+            }
+            out[i] = LayerUpdate(low_rank, vectors)
+        return out
+
+    def _check_depth(self, weights: E5Weights) -> None:
+        if weights.config.layers <= max(self.trained_layers, default=-1):
+            raise ReaderError("the span model was trained for a deeper encoder")
+
     def apply(self, weights: E5Weights) -> list[LayerWeights]:
         """The encoder's layers with the updates applied (trained layers are copies; the
         others are shared with `weights`)."""
-        if weights.config.layers <= max(self.trained_layers, default=-1):
-            raise ReaderError("the span model was trained for a deeper encoder")
+        self._check_depth(weights)
         layers = list(weights.layers)
         for i in self.trained_layers:
             layer = layers[i].copy()

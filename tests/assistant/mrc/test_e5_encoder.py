@@ -141,6 +141,25 @@ def test_the_onnx_forward_is_the_numpy_forward(encoder: Encoder) -> None:
 
 
 @pytest.mark.skipif(not runtime_available(), reason="onnxruntime and onnx are not installed")
+def test_low_rank_updates_beside_the_4bit_base_are_the_merged_layers(encoder: Encoder) -> None:
+    """The reader's graph: the base's 4-bit matrices plus its rank-32 updates, run apart, give
+    the hidden states of the fine-tuned float32 layers."""
+    from assistant.mrc.e5.span_model import DEFAULT_MODEL, load_span_model
+
+    model = load_span_model(DEFAULT_MODEL)
+    weights = encoder.weights
+    updates = model.updates(weights)
+    assert updates is not None and all(u is not None and u.low_rank for u in updates)
+    onnx = OnnxEncoder(weights, updates=updates)
+    merged = Encoder(weights, model.apply(weights))
+    ids = [0, *encoder.tokenizer.encode("query: 워셔액 탱크에는 몇 리터가 들어가나요?").ids, 2]
+    np.testing.assert_allclose(onnx.forward([ids])[0], merged.forward([ids])[0], atol=1e-3)
+    assert not np.allclose(onnx.forward([ids])[0], encoder.forward([ids])[0], atol=1e-2)
+    with pytest.raises(ValueError, match="low-rank updates go with the 4-bit graph"):
+        OnnxEncoder(weights, model.apply(weights), updates=updates)
+
+
+@pytest.mark.skipif(not runtime_available(), reason="onnxruntime and onnx are not installed")
 def test_the_int8_forward_stays_close_to_float32(encoder: Encoder) -> None:
     int8 = OnnxEncoder(encoder.weights, int8=True)
     ops = {node.op_type for node in _int8_graph(int8).graph.node}

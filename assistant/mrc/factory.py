@@ -8,18 +8,24 @@
   Runtime (0.63 of the time; it answers a little less often, F1 0.7 lower);
 - `transformers:<local checkpoint dir>`: any extractive-QA checkpoint (extra `transformers`).
 
+`shared_reader` gives the process's one reader of a name, loaded: every MRC skill (and every
+bot of the process) that names it reads with the same model.
+
 >>> make_reader("lexical").name
 'lexical'
+>>> shared_reader("lexical") is shared_reader("lexical")
+True
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from assistant.mrc.errors import ReaderError
 from assistant.mrc.reader import Reader
 
-__all__ = ["READER_NAMES", "make_reader"]
+__all__ = ["READER_NAMES", "make_reader", "shared_reader"]
 
 READER_NAMES = (
     "lexical",
@@ -60,3 +66,14 @@ def make_reader(name: str, *, base: Path | None = None) -> Reader:
 
         return TransformersReader(_path(name.removeprefix("transformers:"), base))
     raise ReaderError(f"unknown reader {name!r}; use one of {list(READER_NAMES)}")
+
+
+@functools.cache
+def shared_reader(name: str, *, base: Path | None = None) -> Reader:
+    """The process's one reader `name` (a relative path taken from `base`), loaded now (its
+    `warm_up`, when it has one) rather than in the first question's time budget."""
+    reader = make_reader(name, base=base)
+    warm_up = getattr(reader, "warm_up", None)
+    if callable(warm_up):
+        warm_up()
+    return reader

@@ -46,7 +46,7 @@ from assistant.config import Bot, SkillSpec
 from assistant.errors import SkillLoadError
 from assistant.mrc.documents import load_documents
 from assistant.mrc.errors import MrcError
-from assistant.mrc.factory import make_reader
+from assistant.mrc.factory import shared_reader
 from assistant.mrc.reader import Answer, Reader
 from assistant.mrc.retrieval import PassageHit, PassageIndex
 from assistant.mrc.splitting import split_documents
@@ -232,23 +232,19 @@ def build_mrc_skill(options: MrcOptions, spec: SkillSpec, bot: Bot) -> MrcSkill:
     )
 
 
-def _warm(reader: Reader) -> Reader:
-    warm_up = getattr(reader, "warm_up", None)
-    if callable(warm_up):
-        warm_up()
-    return reader
-
-
 def _readers(name: str, bot: Bot) -> tuple[Reader, Reader | None]:
-    """The configured reader, warmed up, and the lexical reader to fall back on (for e5)."""
+    """The configured reader, loaded (one per process, shared: `shared_reader`), and the
+    lexical reader to fall back on (for e5)."""
+    # a relative span model or checkpoint path belongs to the bot; a shipped reader to none
+    base = bot.directory if ":" in name else None
     if name != "e5" and not name.startswith("e5:"):
-        return _warm(make_reader(name, base=bot.directory)), None
-    lexical = make_reader("lexical")
+        return shared_reader(name, base=base), None
+    lexical = shared_reader("lexical")
     try:
-        return _warm(make_reader(name, base=bot.directory)), lexical
+        return shared_reader(name, base=base), lexical
     except MrcError as e:
         logger.warning("mrc.reader_failed", extra={"reader": name, "error": str(e)})
-        return _warm(lexical), None
+        return lexical, None
 
 
 SKILL = SkillType(options=MrcOptions, build=build_mrc_skill)

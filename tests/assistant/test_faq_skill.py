@@ -13,6 +13,7 @@ from assistant.skill import TurnInput
 from assistant.skills import SKILL_TYPES, build_skills
 from assistant.skills.faq import FaqOptions, FaqSkill, build_faq_skill, entry_reply
 from assistant.types import CardPart, QuickRepliesPart, TextPart, Utterance
+from faq_index.cache import CachedEncoder
 from faq_index.encoders import HashingEncoder
 from faq_index.entry import FaqEntry, FaqLink
 from faq_index.faq import FaqIndex
@@ -172,9 +173,23 @@ def test_the_encoder_is_loaded_with_the_bot_not_in_the_first_turn(
         return made[-1]
 
     monkeypatch.setattr(encoding, "make_encoder", make)
+    encoding.shared_encoder.cache_clear()
     first = encoding.skill_encoder("e5", tmp_path)
     assert first is not None and made[0].calls == 1  # loaded once the skill is built
     first.encode(["보증 기간"], kind="query")
-    encoding.skill_encoder("e5", tmp_path).encode(["보증 기간"], kind="query")  # a restart
+    encoding.shared_encoder.cache_clear()  # a restart
+    encoding.skill_encoder("e5", tmp_path).encode(["보증 기간"], kind="query")
     assert made[1].calls == 1  # the cache answered; only the warm-up reached the model
     assert encoding.skill_encoder("none", tmp_path) is None
+    encoding.shared_encoder.cache_clear()  # the stand-in goes with this test
+
+
+def test_skills_share_one_model_per_encoder(tmp_path: Path) -> None:
+    """The FAQ, task and MRC skills of a bot embed with the same loaded model."""
+    from assistant.skills import encoding
+
+    faq = encoding.skill_encoder("hashing", tmp_path / "faq")
+    mrc = encoding.skill_encoder("hashing", tmp_path / "mrc")
+    task = encoding.skill_encoder("hashing", tmp_path / "task", cached=False)
+    assert isinstance(faq, CachedEncoder) and isinstance(mrc, CachedEncoder)
+    assert faq.inner is task and mrc.inner is task

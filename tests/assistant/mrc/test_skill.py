@@ -54,6 +54,13 @@ def test_registered(skill: MrcSkill) -> None:
     assert len(skill.index) == 6
 
 
+def test_skills_share_one_loaded_reader(tmp_path: Path, skill: MrcSkill) -> None:
+    """A second MRC skill (here another bot's) reads with the model already loaded."""
+    [(_spec, other)] = build_skills(make_bot(tmp_path, cache_dir="cache"))
+    assert isinstance(other, MrcSkill) and other.reader is skill.reader
+    assert other.index is not skill.index  # each skill indexes its own documents
+
+
 async def test_answers_with_span_sentence_and_source(skill: MrcSkill) -> None:
     [candidate] = await skill.propose(turn("권장 타이어 공기압은 얼마인가요?"))
     reply = candidate.reply

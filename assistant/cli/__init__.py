@@ -99,16 +99,15 @@ def serve(
     log_format: Annotated[str, typer.Option(help="json (one object a line) or text.")] = "json",
 ) -> None:
     """Run the HTTP server (REST API at /v1, docs at /docs, metrics at /metrics)."""
-    import uvicorn
-
+    from assistant import malloc
+    from assistant.cli import serving
     from assistant.config import load_bot
-    from assistant.server import create_app
 
     settings = Settings.from_env(
         bot_dir=bot, database_url=database_url, session_locks=session_locks
     )
     try:
-        load_bot(settings.bot_dir)  # refuse a wrong bot.yaml before binding the port
+        load_bot(settings.bot_dir)  # refuse a wrong bot.yaml before anything else
     except AssistantError as e:
         _fail(str(e))
     if (
@@ -120,10 +119,23 @@ def serve(
             "more than one worker needs a store they can share safely: use a postgresql:// "
             "--database-url, or --session-locks redis://... with SQLite"
         )
-    # Worker processes configure their logs from the environment, like this one.
-    os.environ["ASSISTANT_LOG_LEVEL"] = log_level
-    os.environ["ASSISTANT_LOG_FORMAT"] = log_format
+    if workers > 1 and not hasattr(os, "fork"):
+        _fail("--workers needs a system that can fork processes (Linux, macOS)")
+    try:  # before the models load: a port in use is said at once
+        sock = serving.listen(host, port)
+    except OSError as e:
+        _fail(f"cannot listen on {host}:{port}: {e.strerror or e} (is another server there?)")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # the models run on one thread each
+    malloc.tune()
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # before the metrics are imported: their values then live in files all workers add to
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="assistant-metrics-")
     logs.configure(log_level, log_format)
+
+    import uvicorn
+
+    from assistant.server import create_app
+
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -135,18 +147,23 @@ def serve(
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": ",".join(settings.trusted_proxies) or "",
     }
-    if workers == 1:
-        uvicorn.run(create_app(settings), **common)
-        return
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="assistant-metrics-")
-    # Worker processes build their app from the environment: hand the settings over there.
-    os.environ["ASSISTANT_DATABASE_URL"] = settings.database_url
-    if settings.bot_dir:
-        os.environ["ASSISTANT_BOT"] = settings.bot_dir
-    if settings.session_locks:
-        os.environ["ASSISTANT_SESSION_LOCKS"] = settings.session_locks
-    uvicorn.run("assistant.server:create_app", factory=True, workers=workers, **common)
+
+    def serve_here() -> int:
+        server = uvicorn.Server(uvicorn.Config(create_app(settings), **common))
+        server.run(sockets=[sock])
+        return 0 if server.started else serving.STARTUP_FAILURE
+
+    with sock:
+        if workers == 1:
+            status = serve_here()
+        else:
+            try:  # every model once, here; the workers forked from this process share them
+                serving.preload(settings)
+            except AssistantError as e:
+                _fail(str(e))
+            status = serving.Workers(workers, serve_here).run()
+    if status:
+        raise typer.Exit(code=status)
 
 
 @app.command()
@@ -157,6 +174,10 @@ def chat(
     locale: Annotated[str | None, typer.Option(help="ko or en (default: detected).")] = None,
 ) -> None:
     """Talk to the assistant in the terminal; each reply shows its route and confidence."""
+    from assistant import malloc
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # the models run on one thread each
+    malloc.tune()
     settings = Settings.from_env(bot_dir=bot, database_url=database_url)
     try:
         asyncio.run(_chat(settings, session or f"cli-{uuid.uuid4().hex[:8]}", locale))

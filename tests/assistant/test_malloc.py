@@ -1,0 +1,58 @@
+"""glibc tuned for a server: buffers of a few MB go back to the system once freed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from assistant import malloc
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+
+# Frees a 30 MB block (glibc then keeps blocks up to 30 MB in its heap, by default) unless told
+# not to, then takes and frees 20 MB in blocks of 4 MB, like a reader's batch buffers; prints
+# the MB still held.
+SCRIPT = """
+import ctypes, sys
+from assistant import malloc
+if sys.argv[1] == "tuned":
+    assert malloc.tune()
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+def rss():
+    with open("/proc/self/status") as status:
+        return next(int(l.split()[1]) for l in status if l.startswith("VmRSS")) // 1024
+if sys.argv[2] == "after-big":
+    big = libc.malloc(30 << 20); ctypes.memset(big, 1, 30 << 20); libc.free(big)
+before = rss()
+blocks = [libc.malloc(4 << 20) for _ in range(5)]
+for block in blocks:
+    ctypes.memset(block, 1, 4 << 20)
+for block in blocks:
+    libc.free(block)
+print(rss() - before)
+"""
+
+
+def held_mb(mode: str, before: str = "after-big", env: dict[str, str] | None = None) -> int:
+    command = [sys.executable, "-c", SCRIPT, mode, before]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    return int(done.stdout)
+
+
+def test_freed_buffers_go_back_to_the_system() -> None:
+    assert held_mb("default") >= 16  # what the server suffered from
+    assert held_mb("tuned") <= 2
+
+
+def test_the_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an operator's choice: blocks up to 64 MB from the heap, which is trimmed past 256 MB
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(64 << 20)}
+    env["MALLOC_TRIM_THRESHOLD_"] = str(256 << 20)
+    assert held_mb("tuned", "alone", env) >= 16  # tune() left it alone
+    monkeypatch.setattr(malloc.sys, "platform", "darwin")
+    assert malloc.tune() is False

@@ -22,6 +22,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -169,7 +170,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         finally:
             await owned.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs with Swagger UI's files served here, not from a CDN
         title="Assistant API",
         version=__version__,
         description="Korean-first conversational assistant: one turn in, one reply out.",

@@ -91,8 +91,12 @@ def _browser_missing(why: str) -> None:
 
 
 @contextmanager
-def chromium(*, window: str = "480,800", language: str | None = None) -> Iterator[Any]:
-    """A headless Chromium driven by Selenium, with a fresh profile."""
+def chromium(
+    *, window: str = "480,800", language: str | None = None, offline: bool = False
+) -> Iterator[Any]:
+    """A headless Chromium driven by Selenium, with a fresh profile. `offline`: nothing but
+    this machine's loopback answers it (no name resolves, every other address goes to a
+    proxy that is not there), as on a closed network."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if not os.access(path, os.X_OK):
             _browser_missing(f"{path} not found")
@@ -114,6 +118,9 @@ def chromium(*, window: str = "480,800", language: str | None = None) -> Iterato
             f"--user-data-dir={profile}",
         ):
             options.add_argument(flag)
+        if offline:
+            options.add_argument("--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1")
+            options.add_argument("--proxy-server=http://127.0.0.1:9")  # loopback goes direct
         if language:
             options.add_argument(f"--lang={language}")
             options.add_experimental_option("prefs", {"intl.accept_languages": language})

@@ -28,6 +28,9 @@ from assistant.settings import Settings
 
 app = typer.Typer(
     help="Korean-first conversational assistant backend.",
+    # click's plain help: typer's rich panels print every option's Python type (<bool>, <str>,
+    # <list[Path]>) where a flag has none and a value is better named (FILE, URL, N)
+    rich_markup_mode=None,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -54,13 +57,16 @@ app.add_typer(train_cli.app, name="train")
 BotOption = Annotated[
     str | None,
     typer.Option(
-        "--bot", help="Bot directory with a bot.yaml (default: $ASSISTANT_BOT or the demo bot)."
+        "--bot",
+        metavar="DIR",
+        help="Bot directory with a bot.yaml (default: $ASSISTANT_BOT or the demo bot).",
     ),
 ]
 DatabaseOption = Annotated[
     str | None,
     typer.Option(
         "--database-url",
+        metavar="URL",
         help="sqlite:///FILE or postgresql://... (default: $ASSISTANT_DATABASE_URL or sqlite:///assistant.db).",
     ),
 ]
@@ -85,18 +91,25 @@ def main_options(
 @app.command()
 def serve(
     bot: BotOption = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8000,
     database_url: DatabaseOption = None,
-    workers: Annotated[int, typer.Option(min=1, help="Server processes sharing the store.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Server processes sharing the store.")
+    ] = 1,
     session_locks: Annotated[
         str | None,
         typer.Option(
-            help="local, postgres or a redis:// URL (default: postgres on PostgreSQL, else local)."
+            metavar="LOCKS",
+            help="local, postgres or a redis:// URL (default: postgres on PostgreSQL, else local).",
         ),
     ] = None,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
-    log_format: Annotated[str, typer.Option(help="json (one object a line) or text.")] = "json",
+    log_level: Annotated[
+        str, typer.Option(metavar="LEVEL", help="debug, info, warning or error.")
+    ] = "info",
+    log_format: Annotated[
+        str, typer.Option(metavar="FORMAT", help="json (one object a line) or text.")
+    ] = "json",
 ) -> None:
     """Run the HTTP server (REST API at /v1, docs at /docs, metrics at /metrics)."""
     from assistant import malloc
@@ -170,8 +183,12 @@ def serve(
 def chat(
     bot: BotOption = None,
     database_url: DatabaseOption = None,
-    session: Annotated[str | None, typer.Option(help="Session id to continue.")] = None,
-    locale: Annotated[str | None, typer.Option(help="ko or en (default: detected).")] = None,
+    session: Annotated[
+        str | None, typer.Option(metavar="ID", help="Session id to continue.")
+    ] = None,
+    locale: Annotated[
+        str | None, typer.Option(metavar="LOCALE", help="ko or en (default: detected).")
+    ] = None,
 ) -> None:
     """Talk to the assistant in the terminal; each reply shows its route and confidence."""
     from assistant import malloc

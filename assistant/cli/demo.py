@@ -27,13 +27,17 @@ import httpx
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="Short sessions against a running server (car voice, Bluetooth).")
+app = typer.Typer(
+    rich_markup_mode=None, help="Short sessions against a running server (car voice, Bluetooth)."
+)
 
-UrlOption = Annotated[str, typer.Option("--url", help="The running server.")]
+UrlOption = Annotated[str, typer.Option("--url", metavar="URL", help="The running server.")]
 KeyOption = Annotated[
     str | None,
     typer.Option(
-        "--api-key", help="A chat API key, when the server requires one ($ASSISTANT_API_KEY)."
+        "--api-key",
+        metavar="KEY",
+        help="A chat API key, when the server requires one ($ASSISTANT_API_KEY).",
     ),
 ]
 

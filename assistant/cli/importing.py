@@ -17,7 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 import yaml
 
-app = typer.Typer(help="Import data into a bot.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Import data into a bot.", no_args_is_help=True)
 
 
 @app.command("docs")
@@ -25,9 +25,13 @@ def docs(
     source: Annotated[Path, typer.Argument(help="Directory (or one file) of documents.")],
     bot: Annotated[
         str | None,
-        typer.Option("--bot", help="Bot directory (default: $ASSISTANT_BOT or the demo bot)."),
+        typer.Option(
+            "--bot", metavar="DIR", help="Bot directory (default: $ASSISTANT_BOT or the demo bot)."
+        ),
     ] = None,
-    into: Annotated[str, typer.Option(help="Directory inside the bot to copy them to.")] = "docs",
+    into: Annotated[
+        str, typer.Option(metavar="DIR", help="Directory inside the bot to copy them to.")
+    ] = "docs",
     overwrite: Annotated[bool, typer.Option(help="Replace files that already exist.")] = False,
 ) -> None:
     """Copy documents (.md, .txt, .html) into a bot for its MRC skill."""

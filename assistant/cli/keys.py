@@ -20,14 +20,18 @@ from assistant.settings import Settings
 from assistant.store import SqlStore
 from assistant.store.keys import SCOPES, ApiKeyStore
 
-app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Manage API keys.", no_args_is_help=True)
 console = Console(highlight=False)
 
 T = TypeVar("T")
 
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--database-url", help="The server's store (default: $ASSISTANT_DATABASE_URL)."),
+    typer.Option(
+        "--database-url",
+        metavar="URL",
+        help="The server's store (default: $ASSISTANT_DATABASE_URL).",
+    ),
 ]
 
 
@@ -49,9 +53,10 @@ def _with_keys(database_url: str | None, work: Callable[[ApiKeyStore], Awaitable
 
 @app.command()
 def create(
-    name: Annotated[str, typer.Argument(help="Who or what uses the key.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Who or what uses the key.")],
     scope: Annotated[
-        list[str], typer.Option("--scope", help=f"One of {list(SCOPES)}; repeat for more.")
+        list[str],
+        typer.Option("--scope", metavar="SCOPE", help=f"One of {list(SCOPES)}; repeat for more."),
     ],
     database_url: DatabaseOption = None,
 ) -> None:
@@ -74,7 +79,9 @@ def list_keys(database_url: DatabaseOption = None) -> None:
 
 @app.command()
 def revoke(
-    key_id: Annotated[str, typer.Argument(help="The key's id (see `assistant keys list`).")],
+    key_id: Annotated[
+        str, typer.Argument(metavar="KEY_ID", help="The key's id (see `assistant keys list`).")
+    ],
     database_url: DatabaseOption = None,
 ) -> None:
     """Revoke a key; servers stop accepting it within 30 seconds."""

@@ -34,7 +34,11 @@ from rules import (
 from rules.aiml import read_aiml
 from rules.loader import compile_specs, read_specs
 
-app = typer.Typer(help="Check, try and convert small-talk rule files.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Check, try and convert small-talk rule files.",
+    no_args_is_help=True,
+)
 
 
 def _report(problems: list[RuleProblem]) -> None:
@@ -46,7 +50,10 @@ def _report(problems: list[RuleProblem]) -> None:
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Rule files or directories (YAML, AIML).")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(metavar="PATH", help="Rule files or directories (YAML, AIML)."),
+    ],
 ) -> None:
     """Validate rule files: print every problem with file and rule id; exit 1 if there is any."""
     problems: list[RuleProblem] = []
@@ -60,14 +67,20 @@ def check(
 @app.command()
 def match(
     rules: Annotated[
-        list[Path] | None, typer.Option("--rules", help="Rule file or directory (repeatable).")
+        list[Path] | None,
+        typer.Option("--rules", metavar="PATH", help="Rule file or directory (repeatable)."),
     ] = None,
     bundled: Annotated[
-        list[str] | None, typer.Option("--bundled", help="Bundled rule set: ko or en (repeatable).")
+        list[str] | None,
+        typer.Option("--bundled", metavar="SET", help="Bundled rule set: ko or en (repeatable)."),
     ] = None,
-    locale: Annotated[str | None, typer.Option(help="Only rules of this locale.")] = None,
+    locale: Annotated[
+        str | None, typer.Option(metavar="LOCALE", help="Only rules of this locale.")
+    ] = None,
     driving: Annotated[bool, typer.Option("--driving", help="Match as if driving.")] = False,
-    seed: Annotated[int | None, typer.Option(help="Seed for random responses.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(metavar="N", help="Seed for random responses.")
+    ] = None,
 ) -> None:
     """Read utterances from stdin, one per line; print one JSON line each (or null)."""
     paths: list[Path] = list(rules or [])
@@ -92,9 +105,12 @@ def match(
 
 @app.command()
 def convert(
-    source: Annotated[Path, typer.Argument(help="An AIML file.")],
+    source: Annotated[Path, typer.Argument(metavar="AIML_FILE", help="An AIML file.")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="YAML file to write (default: stdout).")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="YAML file to write (default: stdout)."
+        ),
     ] = None,
 ) -> None:
     """Convert an AIML file to a YAML rule file, to edit it in the project's own format."""
@@ -116,8 +132,12 @@ def convert(
 
 @app.command()
 def explain(
-    pattern: Annotated[str, typer.Argument(help="A pattern, as written in a rule file.")],
-    texts: Annotated[list[str] | None, typer.Argument(help="Utterances to try it on.")] = None,
+    pattern: Annotated[
+        str, typer.Argument(metavar="PATTERN", help="A pattern, as written in a rule file.")
+    ],
+    texts: Annotated[
+        list[str] | None, typer.Argument(metavar="TEXT", help="Utterances to try it on.")
+    ] = None,
 ) -> None:
     """Show the token sequences a pattern compiles to, and whether it matches each text.
 

@@ -17,10 +17,14 @@ from rich.console import Console
 
 
 def test(
-    files: Annotated[list[Path], typer.Argument(help="Conversation test files (YAML).")],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Conversation test files (YAML).")
+    ],
     bot: Annotated[
         str | None,
-        typer.Option("--bot", help="Bot directory (default: $ASSISTANT_BOT or the demo bot)."),
+        typer.Option(
+            "--bot", metavar="DIR", help="Bot directory (default: $ASSISTANT_BOT or the demo bot)."
+        ),
     ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the reply of every turn.")

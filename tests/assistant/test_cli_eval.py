@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,40 @@ def test_eval_faq_refuses_a_bad_entries_file(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "line 1" in result.output
+
+
+def test_several_entry_files_each_need_their_option(tmp_path: Path) -> None:
+    import yaml
+
+    entries = yaml.safe_load((DATA / "mini.yaml").read_text(encoding="utf-8"))["entries"]
+    ko, en = tmp_path / "ko.yaml", tmp_path / "en.yaml"
+    for path, part in ((ko, entries[: len(entries) // 2]), (en, entries[len(entries) // 2 :])):
+        path.write_text(yaml.safe_dump({"entries": part}, allow_unicode=True), encoding="utf-8")
+    queries = str(DATA / "mini.queries.jsonl")
+    result = runner.invoke(
+        app, ["eval", "faq", "--entries", str(ko), str(en), "--queries", queries]
+    )
+    assert result.exit_code == 2
+    assert "each entry file needs its own --entries" in result.output
+    result = runner.invoke(
+        app,
+        ["eval", "faq", "--entries", str(ko), "--entries", str(en), "--queries", queries, "--encoder", "none", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["entries"] == len(entries)
+
+
+def test_help_names_values_instead_of_printing_types() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "eval", "faq", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+    assert done.returncode == 0
+    assert "--entries FILE" in done.stdout and "--answer-threshold X" in done.stdout
+    for noise in ("<bool>", "<str>", "<list[Path]>", "<path>", "<float"):
+        assert noise not in done.stdout
 
 
 def test_eval_is_registered_on_the_command_line() -> None:

@@ -24,6 +24,8 @@ def test_eval_mrc_reader_mode_with_predictions(tmp_path: Path) -> None:
             str(DATA / "mini_squad.json"),
             "--predictions",
             str(out),
+            "--reader",
+            "lexical",
             "--json",
         ],
     )
@@ -51,9 +53,17 @@ def test_eval_mrc_open_mode() -> None:
     assert metrics["f1"] >= 75.0
 
 
-def test_eval_mrc_skips_missing_data_and_refuses_bad_input(tmp_path: Path) -> None:
+def test_eval_mrc_reads_with_the_skills_reader_by_default() -> None:
+    result = runner.invoke(app, ["eval", "mrc", "--data", str(DATA / "mini_squad.json"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["reader"] == "e5"  # the demo bot's MRC skill reads with e5
+
+
+def test_eval_mrc_refuses_missing_data_and_bad_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "mrc", "--data", str(tmp_path / "absent.json")])
-    assert result.exit_code == 0 and "skipped" in result.output
+    assert result.exit_code == 2  # a typo is no success
+    assert "--data" in result.output and "absent.json" in result.output
+    assert "does not exist" in result.output
     bad = tmp_path / "bad.json"
     bad.write_text('{"data": [{"paragraphs": [{}]}]}', encoding="utf-8")
     result = runner.invoke(app, ["eval", "mrc", "--data", str(bad)])

@@ -242,7 +242,8 @@ class E5Reader:
                 self._encoder = onnx
             else:
                 self._encoder = Encoder(weights, model.apply(weights))
-            self.model = model
+            # the encoder holds the layers' updates now; the reader keeps the head and meta
+            self.model = SpanModel(model.head_weight, model.head_bias, meta=model.meta)
             self.calibration = calibration
             self.max_length = self._window[0] or int(model.setting("max_length", 384))
             self.stride = self._window[1] or int(model.setting("stride", 128))

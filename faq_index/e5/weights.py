@@ -24,10 +24,11 @@ from __future__ import annotations
 import mmap
 import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +42,7 @@ __all__ = [
     "E5Weights",
     "LayerUpdate",
     "LayerWeights",
+    "Pieces",
     "QuantizedLayer",
     "Vocabulary",
     "dequantize_q4",
@@ -82,12 +84,40 @@ class E5Config:
     layer_norm_eps: float
 
 
+class Pieces(Sequence[str]):
+    """The vocabulary's 250,002 pieces, kept as the file stores them (one UTF-8 blob and the
+    offsets into it, 3 MB) and decoded when asked for: as Python strings they took 20 MB."""
+
+    def __init__(self, blob: bytes, offsets: npt.NDArray[np.uint32]) -> None:
+        self._blob = blob
+        self._offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        start, end = int(self._offsets[index]), int(self._offsets[index + 1])
+        return self._blob[start:end].decode("utf-8", errors="replace")
+
+
 @dataclass(frozen=True, slots=True)
 class Vocabulary:
     """The unigram pieces (text with ▁ for spaces) and their log-probabilities; `normalization`
     maps a code point to its replacement code points (empty: the character is dropped)."""
 
-    pieces: tuple[str, ...]
+    pieces: Pieces
     scores: npt.NDArray[np.float32]
     normalization: dict[int, tuple[int, ...]]
     bos: int
@@ -224,10 +254,7 @@ def _vocabulary(cursor: _Cursor) -> Vocabulary:
     (blob_size,) = cursor.read("Q")
     offsets = np.frombuffer(cursor.take(4 * (count + 1)), dtype=np.uint32)
     scores = np.frombuffer(cursor.take(4 * count), dtype=np.float32).copy()
-    blob = cursor.take(int(blob_size))
-    pieces = tuple(
-        blob[offsets[i] : offsets[i + 1]].decode("utf-8", errors="replace") for i in range(count)
-    )
+    pieces = Pieces(cursor.take(int(blob_size)), offsets)
     entries, size = (int(v) for v in cursor.read("iI"))
     table = cursor.take(size)
     normalization: dict[int, tuple[int, ...]] = {}

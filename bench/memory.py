@@ -9,9 +9,10 @@
    `/readyz`, reads RSS and PSS (/proc/PID/smaps_rollup; PSS divides each shared page between
    the processes that map it) of the server's processes, then plays the demo bot's
    conversation tests (`assistant/demo_bot/conversations/`) for `--turns` turns over HTTP and
-   reads them again. With `--workers N` the figures are summed over every process of the
-   server (the supervisor and its workers): the RSS sum counts shared pages once per process,
-   the PSS sum once.
+   reads them again, right away and `--settle` seconds later (the server hands freed heap
+   pages back every 5 s: `assistant.malloc`). With `--workers N` the figures are summed over
+   every process of the server (the supervisor and its workers): the RSS sum counts shared
+   pages once per process, the PSS sum once.
 
     .venv/bin/python bench/memory.py [--turns 200] [--workers 1] [--json]
     .venv/bin/python bench/memory.py --workers 2 --session-locks redis://127.0.0.1:6379/15
@@ -216,6 +217,8 @@ def server(args: argparse.Namespace) -> dict[str, Any]:
             statuses = play(base, args.turns)
             played_s = time.monotonic() - played_from
             after = tree_memory(proc.pid)
+            time.sleep(args.settle)  # the server returns freed heap pages every 5 s
+            settled = tree_memory(proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -230,6 +233,8 @@ def server(args: argparse.Namespace) -> dict[str, Any]:
         "statuses": statuses,
         "turns_s": round(played_s, 1),
         "after_turns": after,
+        "settle_s": args.settle,
+        "after_turns_settled": settled,
     }
 
 
@@ -262,7 +267,10 @@ def show(rows: list[dict[str, Any]] | None, result: dict[str, Any] | None) -> No
             f"assistant serve --workers {result['workers']} (demo bot), "
             f"ready in {result['ready_s']:.0f} s"
         )
-        for label, key in (("ready", "ready"), (f"after {result['turns']} turns", "after_turns")):
+        rows = [("ready", "ready"), (f"after {result['turns']} turns", "after_turns")]
+        if "after_turns_settled" in result:
+            rows.append((f"  and {result['settle_s']:g} s later", "after_turns_settled"))
+        for label, key in rows:
             m = result[key]
             print(
                 f"  {label:18s} RSS {m['rss']:6.0f}   PSS {m['pss']:6.0f}   "
@@ -282,6 +290,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
     parser.add_argument("--session-locks", help="redis://... for SQLite with --workers > 1")
+    parser.add_argument(
+        "--settle", type=float, default=6.0, help="seconds before reading again after the turns"
+    )
     parser.add_argument("--skip-components", action="store_true")
     parser.add_argument("--skip-server", action="store_true")
     parser.add_argument("--json", action="store_true")

@@ -55,4 +55,36 @@ def test_the_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     env["MALLOC_TRIM_THRESHOLD_"] = str(256 << 20)
     assert held_mb("tuned", "alone", env) >= 16  # tune() left it alone
     monkeypatch.setattr(malloc.sys, "platform", "darwin")
-    assert malloc.tune() is False
+    malloc._glibc.cache_clear()
+    try:
+        assert malloc.tune() is False and malloc.release() is False
+        assert malloc.release_every(1.0) is None
+    finally:
+        malloc._glibc.cache_clear()
+
+
+RELEASE = """
+import ctypes, sys
+from assistant import malloc
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+def rss():
+    with open("/proc/self/status") as status:
+        return next(int(l.split()[1]) for l in status if l.startswith("VmRSS")) // 1024
+blocks = [libc.malloc(4000) for _ in range(20000)]  # 80 MB of small blocks, like a turn's
+for block in blocks:
+    ctypes.memset(block, 1, 4000)
+for block in blocks[:-1]:  # the last one keeps the heap's top: nothing to trim at its end
+    libc.free(block)
+before = rss()
+malloc.release()
+print(before - rss())
+"""
+
+
+def test_release_hands_free_heap_pages_back() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", RELEASE], capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout) >= 60  # of the 80 MB freed in the middle of the heap

@@ -12,7 +12,7 @@ models load (`tune()`; the environment's MALLOC_MMAP_THRESHOLD_ / MALLOC_ARENA_M
   server runs the skills of each turn in threads.
 
 And one habit: `release()` hands the heaps' free pages back (glibc's `malloc_trim`), and
-`release_every()` does it every few seconds in a thread, as Go's runtime does in the background.
+`release_every()` does it every few seconds (2 in `serve`) in a thread, as Go's runtime does in the background.
 Freed small blocks (a turn's Python objects, numpy's smaller arrays) leave whole pages free in
 the middle of the heaps, which glibc keeps: the demo server held about 30 MB more after 200
 turns without it. A release takes 1-4 ms, off the event loop.

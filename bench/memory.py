@@ -10,7 +10,7 @@
    the processes that map it) of the server's processes, then plays the demo bot's
    conversation tests (`assistant/demo_bot/conversations/`) for `--turns` turns over HTTP and
    reads them again, right away and `--settle` seconds later (the server hands freed heap
-   pages back every 5 s: `assistant.malloc`). With `--workers N` the figures are summed over
+   pages back every 2 s: `assistant.malloc`). With `--workers N` the figures are summed over
    every process of the server (the supervisor and its workers): the RSS sum counts shared
    pages once per process, the PSS sum once.
 
@@ -217,7 +217,7 @@ def server(args: argparse.Namespace) -> dict[str, Any]:
             statuses = play(base, args.turns)
             played_s = time.monotonic() - played_from
             after = tree_memory(proc.pid)
-            time.sleep(args.settle)  # the server returns freed heap pages every 5 s
+            time.sleep(args.settle)  # the server returns freed heap pages every 2 s
             settled = tree_memory(proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -162,7 +162,7 @@ def serve(
     }
 
     def serve_here() -> int:
-        malloc.release_every(5.0)  # this process's own thread (a forked worker's too)
+        malloc.release_every(2.0)  # this process's own thread (a forked worker's too)
         server = uvicorn.Server(uvicorn.Config(create_app(settings), **common))
         server.run(sockets=[sock])
         return 0 if server.started else serving.STARTUP_FAILURE
@@ -197,7 +197,7 @@ def chat(
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # the models run on one thread each
     malloc.tune()
-    malloc.release_every(5.0)
+    malloc.release_every(2.0)
     settings = Settings.from_env(bot_dir=bot, database_url=database_url)
     try:
         asyncio.run(_chat(settings, session or f"cli-{uuid.uuid4().hex[:8]}", locale))

@@ -16,12 +16,15 @@
 
 The supervisor stays small: SIGINT or SIGTERM stop the workers gracefully (uvicorn finishes the
 turns in flight); a worker that dies is replaced by a fresh fork, unless it failed to start,
-which stops the server (a broken database URL would fail every new worker the same way).
+which stops the server (a broken database URL would fail every new worker the same way); on
+Linux the workers stop when the supervisor dies, even of SIGKILL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import gc
 import logging
 import os
@@ -39,6 +42,7 @@ log = logging.getLogger("assistant.server")
 
 #: A worker's exit status when its server did not start (uvicorn's own code for it).
 STARTUP_FAILURE = 3
+_PR_SET_PDEATHSIG = 1  # from linux/prctl.h
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -72,6 +76,20 @@ def preload(settings: Settings) -> None:
     skills = build_skills(load_bot(settings.bot_dir))
     del skills  # the skills go, with their caches' database connections; the models stay
     gc.collect()
+
+
+def _stop_with(supervisor: int) -> None:
+    """SIGTERM for this worker when the supervisor dies, however it dies (Linux's
+    PR_SET_PDEATHSIG): a supervisor killed with SIGKILL would otherwise leave its workers
+    serving the port with no one to stop them."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != supervisor:  # it died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Workers:
@@ -124,6 +142,7 @@ class Workers:
     def _fork(self) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
+        supervisor = os.getpid()
         pid = os.fork()
         if pid:
             self.pids.add(pid)
@@ -134,6 +153,7 @@ class Workers:
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _stop_with(supervisor)
             code = self.serve()
         except BaseException:  # the worker's last word; the supervisor sees its exit status
             log.exception("server.worker_crashed")

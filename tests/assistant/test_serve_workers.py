@@ -3,6 +3,7 @@ process that loaded the models (the memory figures are bench/memory.py's)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -61,11 +62,13 @@ def server(*args: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
         wait_for(ready, 120, "the server answers /readyz")
         yield proc, base
     finally:
+        workers = children(proc.pid)  # before the supervisor goes and they are init's
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for pid in children(proc.pid):
-            os.kill(pid, signal.SIGKILL)
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="--workers forks")
@@ -101,6 +104,31 @@ def test_workers_share_the_port_and_metrics_are_replaced_and_stop_together(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
         assert not children(proc.pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_stop_when_the_supervisor_is_killed(tmp_path: Path, redis_url: str) -> None:
+    bot = light_bot(tmp_path / "bot")
+    store = f"sqlite:///{tmp_path / 'workers.db'}"
+    args = ("--bot", bot, "--database-url", store, "--session-locks", redis_url)
+    with server(*args, "--workers", "2", "--log-level", "warning") as (proc, _base):
+        workers = children(proc.pid)
+        assert len(workers) == 2
+        proc.kill()  # SIGKILL: the supervisor cannot pass anything on
+        proc.wait()
+
+        def gone() -> bool:
+            return not any(os.path.exists(f"/proc/{pid}") and _running(pid) for pid in workers)
+
+        wait_for(gone, 60, "the workers stop with their supervisor")
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_a_port_in_use_is_said_before_anything_loads(tmp_path: Path) -> None:

@@ -45,13 +45,14 @@ from assistant.cli import keys as keys_cli  # noqa: E402
 from assistant.cli import rules as rules_cli  # noqa: E402
 from assistant.cli import testing as testing_cli  # noqa: E402
 from assistant.cli import train as train_cli  # noqa: E402
+from assistant.cli.plain_help import PlainHelp  # noqa: E402
 
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(eval_cli.app, name="eval")
 app.add_typer(importing_cli.app, name="import")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(keys_cli.app, name="keys")
-app.command("test")(testing_cli.test)
+app.command("test", cls=PlainHelp)(testing_cli.test)
 app.add_typer(train_cli.app, name="train")
 
 BotOption = Annotated[

@@ -17,12 +17,16 @@ from typing import Annotated, NoReturn
 import typer
 import yaml
 
+from assistant.cli.plain_help import PlainHelp
+
 app = typer.Typer(rich_markup_mode=None, help="Import data into a bot.", no_args_is_help=True)
 
 
-@app.command("docs")
+@app.command("docs", cls=PlainHelp)
 def docs(
-    source: Annotated[Path, typer.Argument(help="Directory (or one file) of documents.")],
+    source: Annotated[
+        Path, typer.Argument(metavar="PATH", help="Directory (or one file) of documents.")
+    ],
     bot: Annotated[
         str | None,
         typer.Option(

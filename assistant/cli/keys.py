@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from assistant.cli.plain_help import PlainHelp
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 from assistant.store import SqlStore
@@ -51,7 +52,7 @@ def _with_keys(database_url: str | None, work: Callable[[ApiKeyStore], Awaitable
         raise typer.Exit(2) from e
 
 
-@app.command()
+@app.command(cls=PlainHelp)
 def create(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Who or what uses the key.")],
     scope: Annotated[
@@ -77,7 +78,7 @@ def list_keys(database_url: DatabaseOption = None) -> None:
     console.print(table)
 
 
-@app.command()
+@app.command(cls=PlainHelp)
 def revoke(
     key_id: Annotated[
         str, typer.Argument(metavar="KEY_ID", help="The key's id (see `assistant keys list`).")

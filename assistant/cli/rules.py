@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from assistant.cli.plain_help import PlainHelp
 from rules import (
     PatternError,
     RuleEngine,
@@ -48,7 +49,7 @@ def _report(problems: list[RuleProblem]) -> None:
     typer.echo(f"{len(problems)} {noun} found", err=True)
 
 
-@app.command()
+@app.command(cls=PlainHelp)
 def check(
     paths: Annotated[
         list[Path],
@@ -103,7 +104,7 @@ def match(
         typer.echo(json.dumps(None if found is None else found.as_json(), ensure_ascii=False))
 
 
-@app.command()
+@app.command(cls=PlainHelp)
 def convert(
     source: Annotated[Path, typer.Argument(metavar="AIML_FILE", help="An AIML file.")],
     output: Annotated[
@@ -130,7 +131,7 @@ def convert(
         typer.echo(f"wrote {len(rules)} rules to {output}")
 
 
-@app.command()
+@app.command(cls=PlainHelp)
 def explain(
     pattern: Annotated[
         str, typer.Argument(metavar="PATTERN", help="A pattern, as written in a rule file.")

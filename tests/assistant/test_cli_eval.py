@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -92,6 +93,32 @@ def test_help_names_values_instead_of_printing_types() -> None:
     assert "--entries FILE" in done.stdout and "--answer-threshold X" in done.stdout
     for noise in ("<bool>", "<str>", "<list[Path]>", "<path>", "<float"):
         assert noise not in done.stdout
+
+
+def test_no_command_prints_types_in_its_help() -> None:
+    """Every command's --help, arguments included, names values instead of typer's types."""
+    import re
+
+    import typer.main
+
+    noise = re.compile(r"<(bool|str|int|float|path|Path|list\[[^>]*\])[^>]*>|\{[A-Z_]+\}")
+    root = typer.main.get_command(app)
+    runner = CliRunner()
+
+    def walk(command: object, path: list[str]) -> Iterator[list[str]]:
+        yield path
+        for name, child in getattr(command, "commands", {}).items():
+            yield from walk(child, [*path, name])
+
+    paths = list(walk(root, []))
+    assert ["keys", "create"] in paths and ["test"] in paths
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0, (path, result.output)
+        assert not noise.search(result.output), (path, noise.search(result.output))
+    keys_help = runner.invoke(app, ["keys", "create", "--help"]).output
+    assert "Usage: assistant keys create [OPTIONS] NAME" in keys_help.replace("root ", "assistant ")
+    assert "NAME  Who or what uses the key." in keys_help
 
 
 def test_eval_is_registered_on_the_command_line() -> None:

@@ -49,7 +49,7 @@ def runtime_available() -> bool:
 def _graph(layers: Sequence[LayerWeights], weights: E5Weights) -> bytes:
     """The serialised ONNX model of the layers: inputs `hidden` [batch, length, hidden] (the
     embeddings) and `lengths` [batch] (int32); output `out`, the last layer's hidden states."""
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     config = weights.config
     eps = config.layer_norm_eps
@@ -116,28 +116,7 @@ def _graph(layers: Sequence[LayerWeights], weights: E5Weights) -> bytes:
             "output_norm",
             "out" if i == len(layers) - 1 else p + "output_norm.y",
         )
-    graph = helper.make_graph(
-        nodes,
-        "e5-encoder",
-        [
-            helper.make_tensor_value_info(
-                "hidden", TensorProto.FLOAT, ["batch", "length", config.hidden]
-            ),
-            helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"]),
-        ],
-        [
-            helper.make_tensor_value_info(
-                "out", TensorProto.FLOAT, ["batch", "length", config.hidden]
-            )
-        ],
-        initializer=initializers,
-    )
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(_CONTRIB, 1)],
-        ir_version=9,
-    )
-    return bytes(model.SerializeToString())
+    return _encoder_model("e5-encoder", nodes, initializers, config.hidden)
 
 
 def nbits(blocks: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], Array]:
@@ -153,7 +132,7 @@ def nbits(blocks: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], Array]:
 def _q4_graph(weights: E5Weights, updates: Sequence[LayerUpdate | None]) -> bytes:
     """The serialised ONNX model of `weights`' layers with their 4-bit matrices (and, for layer
     i, `updates[i]`): the inputs and output of `_graph`."""
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     config = weights.config
     eps = config.layer_norm_eps
@@ -260,20 +239,22 @@ def _q4_graph(weights: E5Weights, updates: Sequence[LayerUpdate | None]) -> byte
     x = "hidden"
     for i, (layer, update) in enumerate(zip(weights.quantized, updates, strict=True)):
         x = layer_graph(i, layer, update or LayerUpdate(), x)
+    return _encoder_model("e5-encoder-q4", nodes, initializers, config.hidden)
+
+
+def _encoder_model(name: str, nodes: list[Any], initializers: list[Any], hidden: int) -> bytes:
+    """The serialized model of an encoder graph: `hidden` [batch, length, hidden] and `lengths`
+    [batch] in, `out` [batch, length, hidden] out."""
+    from onnx import TensorProto, helper
+
     graph = helper.make_graph(
         nodes,
-        "e5-encoder-q4",
+        name,
         [
-            helper.make_tensor_value_info(
-                "hidden", TensorProto.FLOAT, ["batch", "length", config.hidden]
-            ),
+            helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "length", hidden]),
             helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"]),
         ],
-        [
-            helper.make_tensor_value_info(
-                "out", TensorProto.FLOAT, ["batch", "length", config.hidden]
-            )
-        ],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", "length", hidden])],
         initializer=initializers,
     )
     model = helper.make_model(

@@ -248,6 +248,7 @@ class FaqIndex:
                 base=separating_defaults(self.index, seed=seed),
                 hold_out=HOLD_OUT,
                 seed=seed,
+                by_signal=True,
             )
             self.index.fusion = model
             _store(cache_dir, f"fusion-{fingerprint}.json", model)

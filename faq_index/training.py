@@ -243,6 +243,7 @@ def fit_fusion(
     ranker: Ranker = "coordinate",
     hold_out: float = 0.0,
     seed: int = 0,
+    by_signal: bool = False,
 ) -> FusionModel:
     """A `FusionModel` for this index learned from `examples`.
 
@@ -257,6 +258,8 @@ def fit_fusion(
     share of the ids (drawn with `seed`), and kept only when they rank those held-back
     examples at least as well as `base`'s weights (accuracy@1, then MRR@10); otherwise
     `base`'s weights stay. The model's `notes["ranking"]` says what was decided.
+    With `by_signal` the fit scales each signal's columns by one factor and keeps `base`'s
+    balance between the fields (three numbers to fit, not one per column).
     """
     base = base or index.fusion
     computed: list[tuple[Example, QueryFeatures]] = []
@@ -272,7 +275,14 @@ def fit_fusion(
     if not fit_ranker:
         decided = "base weights: ranking not fitted"
     elif len(in_scope) >= 20:
-        weights, decided = _checked_fit(in_scope, base, candidates, ranker, hold_out, seed)
+        weights, decided = _checked_fit(
+            in_scope,
+            base,
+            candidates,
+            partial(_fit_ranker, method=ranker, by_signal=by_signal),
+            hold_out,
+            seed,
+        )
     ranked = FusionModel(
         base.rank_features,
         weights,
@@ -375,7 +385,7 @@ def _checked_fit(
     in_scope: Sequence[tuple[Example, QueryFeatures]],
     base: FusionModel,
     candidates: int,
-    ranker: Ranker,
+    fit: Callable[[Sequence[tuple[Example, QueryFeatures]], FusionModel, int], np.ndarray],
     hold_out: float,
     seed: int,
 ) -> tuple[np.ndarray, str]:
@@ -383,7 +393,7 @@ def _checked_fit(
     share of the ids ranks their examples at least as well as `base`; else `base`'s weights."""
     if hold_out <= 0.0:
         start = _separating_start(in_scope, base)
-        return _fit_ranker(in_scope, start, candidates, ranker), "fitted (no held-back check)"
+        return fit(in_scope, start, candidates), "fitted (no held-back check)"
     ids = sorted({str(e.expected) for e, _ in in_scope})
     held_ids = set(random.Random(seed).sample(ids, int(len(ids) * hold_out)))
     fitting = [x for x in in_scope if x[0].expected not in held_ids]
@@ -393,7 +403,7 @@ def _checked_fit(
             f"base weights: too few examples to check a fit ({len(fitting)} to fit, "
             f"{len(held)} held back)"
         )
-    trial = _fit_ranker(fitting, _separating_start(fitting, base), candidates, ranker)
+    trial = fit(fitting, _separating_start(fitting, base), candidates)
     before, after = _rank_quality(held, base.weights), _rank_quality(held, trial)
     shown = (
         f"{len(held)} held-back examples: acc@1 {before[0]:.3f} -> {after[0]:.3f}, "
@@ -402,7 +412,7 @@ def _checked_fit(
     if after < before:  # accuracy@1 first, then MRR@10
         return base.weights, f"base weights: the fit lost on {shown}"
     start = _separating_start(in_scope, base)
-    return _fit_ranker(in_scope, start, candidates, ranker), f"fitted: {shown}"
+    return fit(in_scope, start, candidates), f"fitted: {shown}"
 
 
 def _separating_start(
@@ -456,9 +466,11 @@ def _fit_ranker(
     base: FusionModel,
     candidates: int,
     method: Ranker = "coordinate",
+    by_signal: bool = False,
 ) -> np.ndarray:
     """Non-negative column weights, scaled to the base weights' sum, fitted on the examples'
-    right ids against their hardest wrong ones.
+    right ids against their hardest wrong ones (with `by_signal`: one factor per signal on
+    `base`'s weights of its columns).
 
     Which method fits better depends on the examples (measured in bench/faq_results.md):
     - labelled queries: `listwise` generalised better to unseen entries (StackFAQ 2-fold
@@ -475,7 +487,17 @@ def _fit_ranker(
     columns = _hard_negatives(in_scope, start, candidates)
     if not len(columns):
         return base.weights
-    if method == "coordinate":
+    if by_signal:
+        signals = list(dict.fromkeys(n.split(".")[0] for n in base.rank_features))
+        masks = [np.array([n.split(".")[0] == s for n in base.rank_features]) for s in signals]
+        parts = [np.where(m, start, 0.0) for m in masks]
+        grouped = np.stack([columns @ p for p in parts], axis=-1)  # NaN rows stay NaN
+        ones = np.ones(len(signals))
+        factors = (
+            _coordinate(grouped, ones) if method == "coordinate" else _listwise(grouped, ones, ones)
+        )
+        weights = np.sum([f * p for f, p in zip(factors, parts, strict=True)], axis=0)
+    elif method == "coordinate":
         weights = _coordinate(columns, start)
     else:  # fit, mine the hardest wrong ids again under the fitted weights, fit again
         weights = _listwise(columns, start, start)

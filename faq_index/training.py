@@ -54,7 +54,7 @@ from typing import Literal
 import numpy as np
 
 from faq_index.errors import CalibrationError
-from faq_index.fusion import FusionModel
+from faq_index.fusion import BALANCED_SIGNAL_WEIGHT, FusionModel
 from faq_index.index import QueryFeatures, SimilarityIndex, calibration_rows
 
 __all__ = [
@@ -213,12 +213,14 @@ def separating_defaults(
     names = tuple(signals) if signals is not None else index.signal_names
     base = FusionModel.default(names, index.fields)
     separation = field_separation(index, field=field, sample=sample, seed=seed, signals=names)
-    weights = np.array(
-        [w * separation[n] for w, n in zip(base.weights, base.rank_features, strict=True)]
+    scale = np.array([separation[n] for n in base.rank_features])
+    balanced = np.array(
+        [BALANCED_SIGNAL_WEIGHT.get(n.split(".")[0], 1.0) for n in base.rank_features]
     )
     return dataclasses.replace(
         base,
-        weights=weights,
+        weights=base.weights * scale,
+        calib_weights=balanced * scale,
         trained_on="defaults weighed by field separation",
         notes={"separation": {n: round(v, 3) for n, v in separation.items()}},
     )
@@ -283,15 +285,7 @@ def fit_fusion(
             hold_out,
             seed,
         )
-    ranked = FusionModel(
-        base.rank_features,
-        weights,
-        base.calibration_features,
-        base.calib_mean,
-        base.calib_scale,
-        base.calib_coef,
-        base.calib_intercept,
-    )
+    ranked = dataclasses.replace(base, weights=weights)
     rows: list[np.ndarray] = []
     labels: list[int] = []
     for example, found in computed:
@@ -300,6 +294,9 @@ def fit_fusion(
         if not found.alive.any():
             continue
         top = int(np.argmax(fused))
+        if ranked.calib_weights is not None:
+            fused = ranked.calibration_score(found.columns)
+            fused[~found.alive] = -np.inf
         rows.append(calibration_rows(found, fused, np.array([top]), base.calibration_features)[0])
         labels.append(int(found.keys[top] == example.expected))
     if len(set(labels)) < 2:
@@ -329,6 +326,7 @@ def fit_fusion(
             "top1_right": int(sum(labels)),
             "ranking": decided,
         },
+        base.calib_weights,
     )
 
 

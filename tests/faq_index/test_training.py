@@ -12,7 +12,7 @@ from faq_index.entry import FaqEntry
 from faq_index.errors import CalibrationError
 from faq_index.faq import FaqIndex
 from faq_index.fusion import FusionModel
-from faq_index.index import Row, SimilarityIndex, calibration_rows
+from faq_index.index import Row, SimilarityIndex, rank
 from faq_index.training import (
     Example,
     field_separation,
@@ -200,17 +200,8 @@ def test_fit_queries_uses_the_fitted_model_and_refuses_unknown_ids() -> None:
     assert faq.index.fusion is model and model.trained_on == "logs"
     # 28 queries of 7 entries leave too few held back to check a fit: the ranking stays
     assert model.notes["ranking"].startswith("base weights: too few examples to check a fit")
-    assert (
-        faq.search("주말에도 하나요")[0].confidence
-        == model.confidence(
-            calibration_rows(
-                found := faq.index.features("주말에도 하나요"),
-                fused := model.fused(found.columns),
-                np.array([int(np.argmax(fused))]),
-                model.calibration_features,
-            )
-        )[0]
-    )
+    found = faq.index.features("주말에도 하나요")
+    assert faq.search("주말에도 하나요")[0].confidence == rank(found, model, 1)[0].confidence
     with pytest.raises(CalibrationError, match=r"query 2: 'nope'"):
         faq.fit_queries([("영업시간", "hours"), ("뭐지", "nope")])
     assert faq.index.fusion is model  # a refused fit leaves the model in use
@@ -357,3 +348,14 @@ def test_a_fit_that_loses_on_held_back_examples_is_not_trusted() -> None:
         assert np.array_equal(model.weights, base.weights)
     else:  # the fit may tie the base on noise; it must never be worse there
         assert "held-back examples" in model.notes["ranking"]
+
+
+def test_a_model_with_its_own_calibration_weights_round_trips(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    entries, _ = synthetic_faq(20)
+    faq = FaqIndex(entries, encoder=HashingEncoder())
+    model = faq.calibrate()
+    assert model.calib_weights is not None
+    model.save(tmp_path / "fusion.json")
+    again = FusionModel.load(tmp_path / "fusion.json")
+    assert again.to_dict() == model.to_dict()
+    assert np.array_equal(again.calib_weights, model.calib_weights)  # type: ignore[arg-type]

@@ -47,7 +47,7 @@ __all__ = ["FIELDS", "HUBNESS", "KINDS", "Decision", "FaqHit", "FaqIndex", "entr
 
 DecisionKind = Literal["answer", "suggest", "decline"]
 #: Changes when fitting changes, so that cached models fitted by older code are not reused.
-_MODEL_VERSION = "fusion-10"
+_MODEL_VERSION = "fusion-11"
 
 
 #: Fields of an entry in the index, and how the dense encoder reads each.

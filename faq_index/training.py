@@ -296,7 +296,12 @@ def fit_fusion(
             hold_out,
             seed,
         )
-    ranked = dataclasses.replace(base, weights=weights)
+    calib_weights = base.calib_weights
+    if calib_weights is not None and weights is not base.weights:
+        # a column the fit turned from keeps that much less say in the calibration score
+        kept = np.divide(weights, base.weights, out=np.ones_like(weights), where=base.weights > 0)
+        calib_weights = calib_weights * np.clip(kept, 0.0, 1.0)
+    ranked = dataclasses.replace(base, weights=weights, calib_weights=calib_weights)
     rows: list[np.ndarray] = []
     labels: list[int] = []
     for example, found in computed:
@@ -337,7 +342,7 @@ def fit_fusion(
             "top1_right": int(sum(labels)),
             "ranking": decided,
         },
-        base.calib_weights,
+        calib_weights,
     )
 
 
@@ -407,7 +412,7 @@ def _checked_fit(
     held_ids = set(random.Random(seed).sample(ids, int(len(ids) * hold_out)))
     fitting = [x for x in in_scope if x[0].expected not in held_ids]
     held = [x for x in in_scope if x[0].expected in held_ids]
-    if len(held) < 10 or len(fitting) < 20:
+    if len(held) < 5 or len(fitting) < 20:
         return base.weights, (
             f"base weights: too few examples to check a fit ({len(fitting)} to fit, "
             f"{len(held)} held back)"

@@ -52,7 +52,7 @@ from faq_index.cache import CachedEncoder, EmbeddingCache
 from faq_index.encoders import UseEncoder, make_encoder
 from faq_index.faq import FIELDS, HOLD_OUT, HUBNESS, KINDS, entry_rows
 from faq_index.formats import load_entries
-from faq_index.fusion import CALIBRATION_FEATURES, FusionModel
+from faq_index.fusion import CALIBRATION_FEATURES, FAQ_SIGNAL_WEIGHT, FusionModel
 from faq_index.index import SIGNALS, QueryFeatures, SimilarityIndex, rank
 from faq_index.metrics import expected_calibration_error
 from faq_index.training import (
@@ -137,7 +137,10 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     result: dict = {"entries": len(entries), "queries": len(queries), "rows": {}}
     t0 = time.time()
     encoder = CachedEncoder(make_encoder(args.encoder), cache)
-    index = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS, hubness=HUBNESS)
+    untuned = FusionModel.default(SIGNALS, FIELDS, signal_weights=FAQ_SIGNAL_WEIGHT)
+    index = SimilarityIndex(
+        encoder=encoder, fields=FIELDS, kinds=KINDS, hubness=HUBNESS, fusion=untuned
+    )
     index.reset(rows)
     vectors = encoder.encode(texts, kind="query")  # batched, and cached for the next run
     signals = index._snapshot.signals
@@ -161,7 +164,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     default = index.fusion
 
     # Baseline in the same run: the same index without the hubness correction.
-    plain = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS)
+    plain = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS, fusion=untuned)
     plain.reset(rows)
     plain_dense = plain._snapshot.signals["dense"]
     plain_scores = [

@@ -31,8 +31,8 @@ from typing import Literal
 from faq_index.encoders import Encoder, Kind
 from faq_index.entry import FaqEntry
 from faq_index.errors import CalibrationError, DuplicateEntryError, UnknownEntryError
-from faq_index.fusion import FusionModel
-from faq_index.index import Hubness, Row, SimilarityIndex
+from faq_index.fusion import FAQ_SIGNAL_WEIGHT, FusionModel
+from faq_index.index import SIGNALS, Hubness, Row, SimilarityIndex
 from faq_index.tokenize import Tokenizer
 from faq_index.training import (
     Example,
@@ -110,12 +110,16 @@ class FaqIndex:
         lexical_fusion: FusionModel | None = None,
         skip_dense_at: float | None = SKIP_DENSE_AT,
     ) -> None:
+        chosen = tuple(signals) if signals is not None else SIGNALS
+        if encoder is None:
+            chosen = tuple(s for s in chosen if s != "dense")
         self.index = SimilarityIndex(
             encoder=encoder,
             signals=signals,
             fields=FIELDS,
             kinds=KINDS,
-            fusion=fusion,
+            # untuned until calibrated: the FAQ's ranking weights (`FAQ_SIGNAL_WEIGHT`)
+            fusion=fusion or FusionModel.default(chosen, FIELDS, signal_weights=FAQ_SIGNAL_WEIGHT),
             tokenizer=tokenizer,
             hubness=HUBNESS,
             lexical_fusion=lexical_fusion,

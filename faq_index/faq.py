@@ -31,16 +31,23 @@ from typing import Literal
 from faq_index.encoders import Encoder, Kind
 from faq_index.entry import FaqEntry
 from faq_index.errors import CalibrationError, DuplicateEntryError, UnknownEntryError
-from faq_index.fusion import FusionModel
-from faq_index.index import Hubness, Row, SimilarityIndex
+from faq_index.fusion import FAQ_SIGNAL_WEIGHT, FusionModel
+from faq_index.index import SIGNALS, Hubness, Row, SimilarityIndex
 from faq_index.tokenize import Tokenizer
-from faq_index.training import Example, fit_fusion, fit_lexical, query_examples, self_examples
+from faq_index.training import (
+    Example,
+    fit_fusion,
+    fit_lexical,
+    query_examples,
+    self_examples,
+    separating_defaults,
+)
 
 __all__ = ["FIELDS", "HUBNESS", "KINDS", "Decision", "FaqHit", "FaqIndex", "entry_rows"]
 
 DecisionKind = Literal["answer", "suggest", "decline"]
 #: Changes when fitting changes, so that cached models fitted by older code are not reused.
-_MODEL_VERSION = "fusion-6"
+_MODEL_VERSION = "fusion-11"
 
 
 #: Fields of an entry in the index, and how the dense encoder reads each.
@@ -48,6 +55,9 @@ FIELDS = ("question", "answer", "category")
 KINDS: dict[str, Kind] = {"question": "query", "answer": "passage", "category": "query"}
 #: Dense scores of texts near every question are lowered (see `faq_index.signals.Hubness`).
 HUBNESS = Hubness(field="question")
+#: Share of the ids whose examples a fit is checked on before it is trusted (see
+#: `faq_index.training.fit_fusion`).
+HOLD_OUT = 1 / 3
 #: The cascade's default threshold (None: off); see bench/faq_results.md.
 SKIP_DENSE_AT: float | None = None
 
@@ -100,12 +110,16 @@ class FaqIndex:
         lexical_fusion: FusionModel | None = None,
         skip_dense_at: float | None = SKIP_DENSE_AT,
     ) -> None:
+        chosen = tuple(signals) if signals is not None else SIGNALS
+        if encoder is None:
+            chosen = tuple(s for s in chosen if s != "dense")
         self.index = SimilarityIndex(
             encoder=encoder,
             signals=signals,
             fields=FIELDS,
             kinds=KINDS,
-            fusion=fusion,
+            # untuned until calibrated: the FAQ's ranking weights (`FAQ_SIGNAL_WEIGHT`)
+            fusion=fusion or FusionModel.default(chosen, FIELDS, signal_weights=FAQ_SIGNAL_WEIGHT),
             tokenizer=tokenizer,
             hubness=HUBNESS,
             lexical_fusion=lexical_fusion,
@@ -207,8 +221,11 @@ class FaqIndex:
         self, *, seed: int = 13, max_examples: int = 2000, cache_dir: Path | None = None
     ) -> FusionModel:
         """Fit fusion and calibration on the entries themselves (no labelled queries) and use
-        the result. Needs alternatives or answers to hide questions behind; see
-        `faq_index.training`. With the cascade on (`skip_dense_at`), its lexical model is
+        the result. The ranking starts from the default weights, each field's columns weighed
+        by how well they separate the entries (`separating_defaults`), and is fitted only on
+        alternative questions, and kept only when it does at least as well on a held-back third
+        of the entries; an FAQ with one question an entry keeps those weights. The calibrator
+        needs alternatives or answers to hide questions behind; see `faq_index.training`. With the cascade on (`skip_dense_at`), its lexical model is
         fitted from the same examples when the index has lexical signals and the dense one
         (when those examples cannot calibrate it, the cascade stays off). With `cache_dir`,
         models fitted before on exactly these texts, signals and encoder are loaded instead
@@ -228,7 +245,15 @@ class FaqIndex:
             except CalibrationError:
                 model = None
         if model is None:
-            model = fit_fusion(self.index, own_examples(), name=f"self:{len(self)} entries")
+            model = fit_fusion(
+                self.index,
+                own_examples(),
+                name=f"self:{len(self)} entries",
+                base=separating_defaults(self.index, seed=seed),
+                hold_out=HOLD_OUT,
+                seed=seed,
+                by_signal=True,
+            )
             self.index.fusion = model
             _store(cache_dir, f"fusion-{fingerprint}.json", model)
         if self.index.lexical_signals and self.index.skip_dense_at is not None:
@@ -259,7 +284,8 @@ class FaqIndex:
 
         The queries of a third of the labelled entries serve, with their entry hidden, as
         out-of-scope examples instead (`faq_index.training.query_examples`); the ranking
-        weights are fitted listwise. On the public sets this beat fitting on the FAQ itself by
+        weights are fitted listwise from `separating_defaults`, and kept only when a fit without
+        a held-back third of the entries ranks their queries at least as well as those. On the public sets this beat fitting on the FAQ itself by
         2.3 points of accuracy@1 on entries the queries never named (bench/faq_results.md).
         Raises `CalibrationError` for an id that is not an entry, or examples that cannot
         teach anything. `progress(done)` is called after each query is scored."""
@@ -276,7 +302,9 @@ class FaqIndex:
             name=name,
             ranker="listwise",
             progress=progress,
-            base=FusionModel.default(self.index.signal_names, self.index.fields),
+            base=separating_defaults(self.index),
+            hold_out=HOLD_OUT,
+            seed=seed,
         )
         self.index.fusion = model
         return model

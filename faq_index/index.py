@@ -424,7 +424,13 @@ def rank(found: QueryFeatures, model: FusionModel, k: int) -> list[Hit]:
         return []
     top = np.argpartition(-fused, k - 1)[:k]
     order = top[np.argsort(-fused[top], kind="stable")]
-    confidence = model.confidence(calibration_rows(found, fused, order, model.calibration_features))
+    calibrated = fused
+    if model.calib_weights is not None:
+        calibrated = model.calibration_score(found.columns)
+        calibrated[~found.alive] = -np.inf
+    confidence = model.confidence(
+        calibration_rows(found, calibrated, order, model.calibration_features)
+    )
     return [
         Hit(
             found.keys[idx],

@@ -15,6 +15,20 @@ examples out of the index itself, with no labelled queries at all (`self_example
 rank each example's right id above its hardest wrong ones), then the calibrator (a logistic
 regression predicting whether the top id is right, from its fused score, margin and raw
 signal scores).
+
+Fitting the ranking is kept safe by construction (issue 22):
+
+- `separating_defaults` starts from the default weights and weighs each column of a field other
+  than the questions (answer, category) by how well it separates on this index: the share of
+  ids whose own text in that field that column alone ranks strictly first, asked with the id's
+  question (how many of the other ids its own id beats there). A field at half the question's
+  separation or more keeps its weight, one below loses weight in proportion; a stock answer
+  ("-", the same reply for every entry) gets none.
+- Ranking weights are fitted only where there are ranking examples (alternative questions or
+  labelled queries: paraphrase evidence); without them the weights stay the defaults.
+- A fit is trusted only when it does at least as well as its starting weights on examples held
+  back from it (a third of the ids; `hold_out`); otherwise the starting weights stay. What was
+  decided is in the model's `notes["ranking"]`.
 `fit_lexical` fits the same two parts over the lexical signals alone, for the cascade of
 `SimilarityIndex` (answer without embedding the query when the lexical signals are sure).
 
@@ -31,6 +45,7 @@ signal scores).
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,10 +55,19 @@ from typing import Literal
 import numpy as np
 
 from faq_index.errors import CalibrationError
-from faq_index.fusion import FusionModel
+from faq_index.fusion import BALANCED_SIGNAL_WEIGHT, FAQ_SIGNAL_WEIGHT, FusionModel
 from faq_index.index import QueryFeatures, SimilarityIndex, calibration_rows
 
-__all__ = ["Example", "Ranker", "fit_fusion", "fit_lexical", "query_examples", "self_examples"]
+__all__ = [
+    "Example",
+    "Ranker",
+    "field_separation",
+    "fit_fusion",
+    "fit_lexical",
+    "query_examples",
+    "self_examples",
+    "separating_defaults",
+]
 
 #: How `fit_fusion` fits the ranking weights.
 Ranker = Literal["listwise", "coordinate"]
@@ -130,6 +154,89 @@ def _drop_words(text: str, rng: random.Random, share: float = 0.4) -> str | None
     return " ".join(w for i, w in enumerate(words) if i not in drop)
 
 
+def field_separation(
+    index: SimilarityIndex,
+    *,
+    field: str = "question",
+    sample: int = 300,
+    seed: int = 13,
+    signals: Sequence[str] | None = None,
+) -> dict[str, float]:
+    """How well each column of the other fields separates the ids, from the index alone.
+
+    For up to `sample` ids (drawn with `seed`), the id's first text in `field` is the query;
+    for each rank feature `signal.other_field`, over those ids that have a text in that field:
+    the share of the other ids that the id's own score in that column beats (ties count half),
+    averaged and put on a scale from 0 (chance: a text shared by every id, or noise) to 1
+    (the own id above all others): 2 x share - 1, at least 0. A category shared by a few
+    entries still separates them from the rest (the demo FAQ's: 0.9); strictly first, as
+    measured at first, it scored 0 and its weight was lost (demo FAQ 0.930 -> 0.907 on its
+    eval queries). `field`'s own columns are not measured (1.0)."""
+    names = tuple(signals) if signals is not None else index.signal_names
+    fields = index.fields
+    rng = random.Random(seed)
+    keys = [k for k in index.ids() if any(r.field == field for r in index.texts(k))]
+    rng.shuffle(keys)
+    keys = keys[:sample]
+    has = {f: {k for k in index.ids() for r in index.texts(k) if r.field == f} for f in fields}
+    right = np.zeros(len(names) * len(fields))
+    asked = np.zeros(len(names) * len(fields))
+    for key in keys:
+        text = next(r.text for r in index.texts(key) if r.field == field)
+        found = index.features(text, signals=names)
+        own = found.keys.index(key)
+        for s in range(len(names)):
+            for f, other in enumerate(fields):
+                if other == field or key not in has[other]:
+                    continue
+                j = s * len(fields) + f
+                column = found.columns[:, j]
+                rest = np.delete(column, own)
+                asked[j] += 1
+                if rest.size == 0:
+                    right[j] += 1.0
+                    continue
+                beaten = (rest < column[own]).sum() + 0.5 * (rest == column[own]).sum()
+                right[j] += float(beaten) / rest.size
+    out: dict[str, float] = {}
+    for s, name in enumerate(names):
+        for f, other in enumerate(fields):
+            j = s * len(fields) + f
+            share = float(right[j] / asked[j]) if asked[j] else 0.5
+            out[f"{name}.{other}"] = 1.0 if other == field else max(0.0, 2.0 * share - 1.0)
+    return out
+
+
+def separating_defaults(
+    index: SimilarityIndex,
+    *,
+    field: str = "question",
+    sample: int = 300,
+    seed: int = 13,
+    signals: Sequence[str] | None = None,
+) -> FusionModel:
+    """The default fusion model with each column's weight scaled by its `field_separation`
+    (full weight at 0.5 and above, in proportion below): the starting point of every fit, and
+    what an index without paraphrase evidence keeps."""
+    names = tuple(signals) if signals is not None else index.signal_names
+    base = FusionModel.default(names, index.fields, signal_weights=FAQ_SIGNAL_WEIGHT)
+    separation = field_separation(index, field=field, sample=sample, seed=seed, signals=names)
+    # a field at half the question's separation (1.0) or more keeps its weight, one below
+    # loses weight in proportion (scaled by the separation itself, welfare_ko's answers and
+    # categories were scaled down for nothing: 0.700 -> 0.692 accuracy@1)
+    scale = np.minimum(1.0, np.array([separation[n] for n in base.rank_features]) / 0.5)
+    balanced = np.array(
+        [BALANCED_SIGNAL_WEIGHT.get(n.split(".")[0], 1.0) for n in base.rank_features]
+    )
+    return dataclasses.replace(
+        base,
+        weights=base.weights * scale,
+        calib_weights=balanced * scale,
+        trained_on="defaults weighed by field separation",
+        notes={"separation": {n: round(v, 3) for n, v in separation.items()}},
+    )
+
+
 def _features(index: SimilarityIndex, example: Example) -> QueryFeatures:
     return index.features(
         example.text, exclude_keys=example.exclude_keys, exclude_texts=example.exclude_texts
@@ -147,6 +254,9 @@ def fit_fusion(
     features: Callable[[Example], QueryFeatures] | None = None,
     base: FusionModel | None = None,
     ranker: Ranker = "coordinate",
+    hold_out: float = 0.0,
+    seed: int = 0,
+    by_signal: bool = False,
 ) -> FusionModel:
     """A `FusionModel` for this index learned from `examples`.
 
@@ -157,6 +267,12 @@ def fit_fusion(
     `base` is the model to start from (default: the index's `fusion`). `ranker` picks how
     the ranking weights are fitted (see `_fit_ranker`): `coordinate` (default) for examples
     made from the index itself, `listwise` for labelled queries (`query_examples`).
+    With `hold_out` > 0 the ranking weights are first fitted without the examples of that
+    share of the ids (drawn with `seed`), and kept only when they rank those held-back
+    examples at least as well as `base`'s weights (accuracy@1, then MRR@10); otherwise
+    `base`'s weights stay. The model's `notes["ranking"]` says what was decided.
+    With `by_signal` the fit scales each signal's columns by one factor and keeps `base`'s
+    balance between the fields (three numbers to fit, not one per column).
     """
     base = base or index.fusion
     computed: list[tuple[Example, QueryFeatures]] = []
@@ -168,17 +284,24 @@ def fit_fusion(
         (e, f) for e, f in computed if e.rank and e.expected is not None and e.expected in f.keys
     ]
     weights = base.weights
-    if fit_ranker and len(in_scope) >= 20:
-        weights = _fit_ranker(in_scope, base, candidates, ranker)
-    ranked = FusionModel(
-        base.rank_features,
-        weights,
-        base.calibration_features,
-        base.calib_mean,
-        base.calib_scale,
-        base.calib_coef,
-        base.calib_intercept,
-    )
+    decided = "base weights: fewer than 20 ranking examples (no paraphrase evidence)"
+    if not fit_ranker:
+        decided = "base weights: ranking not fitted"
+    elif len(in_scope) >= 20:
+        weights, decided = _checked_fit(
+            in_scope,
+            base,
+            candidates,
+            partial(_fit_ranker, method=ranker, by_signal=by_signal),
+            hold_out,
+            seed,
+        )
+    calib_weights = base.calib_weights
+    if calib_weights is not None and weights is not base.weights:
+        # a column the fit turned from keeps that much less say in the calibration score
+        kept = np.divide(weights, base.weights, out=np.ones_like(weights), where=base.weights > 0)
+        calib_weights = calib_weights * np.clip(kept, 0.0, 1.0)
+    ranked = dataclasses.replace(base, weights=weights, calib_weights=calib_weights)
     rows: list[np.ndarray] = []
     labels: list[int] = []
     for example, found in computed:
@@ -187,6 +310,9 @@ def fit_fusion(
         if not found.alive.any():
             continue
         top = int(np.argmax(fused))
+        if ranked.calib_weights is not None:
+            fused = ranked.calibration_score(found.columns)
+            fused[~found.alive] = -np.inf
         rows.append(calibration_rows(found, fused, np.array([top]), base.calibration_features)[0])
         labels.append(int(found.keys[top] == example.expected))
     if len(set(labels)) < 2:
@@ -210,7 +336,13 @@ def fit_fusion(
         np.asarray(calibrator.coef_[0], dtype=np.float64),
         float(calibrator.intercept_[0]),
         name,
-        {"examples": len(labels), "top1_right": int(sum(labels))},
+        {
+            **base.notes,
+            "examples": len(labels),
+            "top1_right": int(sum(labels)),
+            "ranking": decided,
+        },
+        calib_weights,
     )
 
 
@@ -244,8 +376,79 @@ def fit_lexical(
         examples,
         name=name,
         features=features or lexical,
-        base=FusionModel.default(signals, index.fields),
+        base=separating_defaults(index, signals=signals),
     )
+
+
+def _rank_quality(
+    examples: Sequence[tuple[Example, QueryFeatures]], weights: np.ndarray
+) -> tuple[float, float]:
+    """Accuracy@1 and MRR@10 of the examples' right ids under `weights` (ties count against)."""
+    top1 = mrr = 0.0
+    for example, found in examples:
+        fused = found.columns @ weights
+        fused[~found.alive] = -np.inf
+        target = found.keys.index(str(example.expected))
+        rank = int((fused >= fused[target]).sum())
+        top1 += rank == 1
+        mrr += 1.0 / rank if rank <= 10 else 0.0
+    return top1 / len(examples), mrr / len(examples)
+
+
+def _checked_fit(
+    in_scope: Sequence[tuple[Example, QueryFeatures]],
+    base: FusionModel,
+    candidates: int,
+    fit: Callable[[Sequence[tuple[Example, QueryFeatures]], FusionModel, int], np.ndarray],
+    hold_out: float,
+    seed: int,
+) -> tuple[np.ndarray, str]:
+    """Ranking weights fitted on all of `in_scope`, when a fit without a held-back `hold_out`
+    share of the ids ranks their examples at least as well as `base`; else `base`'s weights."""
+    if hold_out <= 0.0:
+        start = _separating_start(in_scope, base)
+        return fit(in_scope, start, candidates), "fitted (no held-back check)"
+    ids = sorted({str(e.expected) for e, _ in in_scope})
+    held_ids = set(random.Random(seed).sample(ids, int(len(ids) * hold_out)))
+    fitting = [x for x in in_scope if x[0].expected not in held_ids]
+    held = [x for x in in_scope if x[0].expected in held_ids]
+    if len(held) < 5 or len(fitting) < 20:
+        return base.weights, (
+            f"base weights: too few examples to check a fit ({len(fitting)} to fit, "
+            f"{len(held)} held back)"
+        )
+    trial = fit(fitting, _separating_start(fitting, base), candidates)
+    before, after = _rank_quality(held, base.weights), _rank_quality(held, trial)
+    shown = (
+        f"{len(held)} held-back examples: acc@1 {before[0]:.3f} -> {after[0]:.3f}, "
+        f"MRR@10 {before[1]:.3f} -> {after[1]:.3f}"
+    )
+    if after < before:  # accuracy@1 first, then MRR@10
+        return base.weights, f"base weights: the fit lost on {shown}"
+    start = _separating_start(in_scope, base)
+    return fit(in_scope, start, candidates), f"fitted: {shown}"
+
+
+def _separating_start(
+    examples: Sequence[tuple[Example, QueryFeatures]], base: FusionModel
+) -> FusionModel:
+    """`base` with each column's weight scaled down where that column alone ranks the
+    examples' right ids first less than half as often as the best column does (in proportion;
+    a column of noise gets about none): where a fit starts, and what the listwise ranker's
+    prior pulls towards, so that neither leans on a signal that does not separate."""
+    accuracy = np.zeros(base.weights.size)
+    for example, found in examples:
+        target = found.keys.index(str(example.expected))
+        columns = np.where(found.alive[:, None], found.columns, -np.inf)
+        own = columns[target]
+        others = np.delete(columns, target, axis=0)
+        accuracy += own > others.max(axis=0) if len(others) else 1.0
+    accuracy /= max(len(examples), 1)
+    best = float(accuracy.max())
+    if best <= 0.0:
+        return base
+    scale = np.minimum(1.0, accuracy / (0.5 * best))
+    return dataclasses.replace(base, weights=base.weights * scale)
 
 
 def _hard_negatives(
@@ -277,9 +480,11 @@ def _fit_ranker(
     base: FusionModel,
     candidates: int,
     method: Ranker = "coordinate",
+    by_signal: bool = False,
 ) -> np.ndarray:
     """Non-negative column weights, scaled to the base weights' sum, fitted on the examples'
-    right ids against their hardest wrong ones.
+    right ids against their hardest wrong ones (with `by_signal`: one factor per signal on
+    `base`'s weights of its columns).
 
     Which method fits better depends on the examples (measured in bench/faq_results.md):
     - labelled queries: `listwise` generalised better to unseen entries (StackFAQ 2-fold
@@ -296,7 +501,17 @@ def _fit_ranker(
     columns = _hard_negatives(in_scope, start, candidates)
     if not len(columns):
         return base.weights
-    if method == "coordinate":
+    if by_signal:
+        signals = list(dict.fromkeys(n.split(".")[0] for n in base.rank_features))
+        masks = [np.array([n.split(".")[0] == s for n in base.rank_features]) for s in signals]
+        parts = [np.where(m, start, 0.0) for m in masks]
+        grouped = np.stack([columns @ p for p in parts], axis=-1)  # NaN rows stay NaN
+        ones = np.ones(len(signals))
+        factors = (
+            _coordinate(grouped, ones) if method == "coordinate" else _listwise(grouped, ones, ones)
+        )
+        weights = np.sum([f * p for f, p in zip(factors, parts, strict=True)], axis=0)
+    elif method == "coordinate":
         weights = _coordinate(columns, start)
     else:  # fit, mine the hardest wrong ids again under the fitted weights, fit again
         weights = _listwise(columns, start, start)

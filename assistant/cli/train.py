@@ -118,6 +118,8 @@ def faq(
         f"{n} {w:.2f}" for n, w in zip(model.rank_features, model.weights, strict=True) if w > 0
     )
     typer.echo(f"weights: {weights}", err=True)
+    if "ranking" in model.notes:  # kept the fit, or why not (checked on held-back entries)
+        typer.echo(f"ranking: {model.notes['ranking']}", err=True)
 
 
 @app.command("mrc")

@@ -190,6 +190,7 @@ def test_train_faq_fits_on_labelled_queries_for_eval_and_the_bot(tmp_path: Path)
     model = FusionModel.load(out)
     assert model.trained_on == "queries:eval_queries.jsonl"
     assert model.notes["examples"] == 51
+    assert f"ranking: {model.notes['ranking']}" in result.output  # the fit kept, or why not
     result = runner.invoke(
         app,
         ["eval", "faq", *entries, "--queries", queries, "--calibration", str(out), "--encoder", "none", "--json"],

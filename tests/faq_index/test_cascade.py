@@ -33,7 +33,7 @@ ENTRIES = [
 ]
 CLEAR = "블루투스 연결 방법 알려주세요"  # nearly the words of one question, of no other entry
 VAGUE = "그거 어떻게 해요"  # words every entry could have
-SKIP_AT = 0.6  # between the two queries' lexical confidences on this FAQ (checked below)
+SKIP_AT = 0.55  # between the two queries' lexical confidences on this FAQ (checked below)
 
 
 class RecordingEncoder:
@@ -68,7 +68,9 @@ def lexical_confidence(built: FaqIndex, query: str) -> tuple[str, float]:
 
 def test_the_queries_fall_on_both_sides_of_the_threshold() -> None:
     built, _ = faq(SKIP_AT)
-    assert lexical_confidence(built, CLEAR) == ("bluetooth", pytest.approx(0.672, abs=0.05))
+    # 0.617 since the answers' columns weigh nothing ("<id> 안내입니다" shares no word with
+    # its question: field_separation 0); 0.672 when they counted
+    assert lexical_confidence(built, CLEAR) == ("bluetooth", pytest.approx(0.617, abs=0.05))
     assert lexical_confidence(built, VAGUE)[1] < SKIP_AT - 0.2
 
 

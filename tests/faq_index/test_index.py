@@ -182,3 +182,21 @@ def test_approximate_dense_index_applies_the_hubness_correction_too() -> None:
         got = approximate.search(query, 2)
         assert [h.key for h in got] == [h.key for h in want]
         assert got[0].score == pytest.approx(want[0].score, abs=1e-2)
+
+
+def test_identical_answers_get_identical_hubness_corrections() -> None:
+    # An answer shared by every entry must score the same in each: z-scoring tiny differences
+    # (from leaving each entry's own question out) turned it into a ranking of noise.
+    from faq_index.signals import Hubness, hubness_penalty
+
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((12, 8)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    rows = []
+    for i in range(6):
+        rows += [Row(f"e{i}", f"question {i}"), Row(f"e{i}", "-", field="answer")]
+        matrix[2 * i + 1] = matrix[1]
+    penalty = hubness_penalty(matrix, rows, Hubness(k=3, min_probes=2))
+    answers = penalty[1::2]
+    assert np.all(answers == answers[0]) and answers[0] > 0
+    assert len(set(penalty[0::2].tolist())) > 1  # the questions still get their own

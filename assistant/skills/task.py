@@ -51,6 +51,7 @@ from assistant.errors import SkillLoadError
 from assistant.nlu.entities import EntityExtractor, strip_particle
 from assistant.nlu.entity import Entity
 from assistant.nlu.intents import IntentClassifier
+from assistant.packs import Pack, load_pack
 from assistant.policy import CLARIFY_CONTEXT
 from assistant.skill import TurnInput
 from assistant.skills import SkillType
@@ -145,6 +146,8 @@ class TaskOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     flows: list[str] = Field(default_factory=list, description="flows files, relative")
+    #: skill packs switched on (`assistant.packs`): their flows beside the bot's own
+    packs: list[str] = Field(default_factory=list)
     nlu: list[str] = Field(default_factory=list, description="Rasa NLU YAML files, relative")
     #: FAQ entry files whose questions are no tasks: out-of-scope examples for the intents
     not_tasks: list[str] = Field(default_factory=list)
@@ -156,7 +159,7 @@ class TaskOptions(BaseModel):
     form_lifespan: int = Field(default=6, ge=1, le=100)
     form_ttl: float = Field(default=900.0, gt=0)
 
-    @field_validator("flows", "nlu", "not_tasks", mode="before")
+    @field_validator("flows", "nlu", "not_tasks", "packs", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
@@ -251,8 +254,10 @@ class TaskSkill:
         max_attempts: int = 3,
         form_lifespan: int = 6,
         form_ttl: float = 900.0,
+        packs: Sequence[Pack] = (),
     ) -> None:
         self.model = model
+        self.packs = tuple(packs)
         self.classifier = classifier
         self.extractor = extractor
         self.name = name
@@ -262,6 +267,10 @@ class TaskSkill:
         self.max_attempts = max_attempts
         self.form_lifespan = form_lifespan
         self.form_ttl = form_ttl
+
+    def pack_of(self, flow: str) -> Pack | None:
+        """The pack a flow comes from, if it does."""
+        return next((p for p in self.packs if p.owns(flow)), None)
 
     @property
     def form_context(self) -> str:
@@ -334,7 +343,9 @@ class TaskSkill:
         flow = self.model.flows[flow_name]
         form = _Form(flow=flow_name)
         clear = {name: None for name in flow.slots}  # values of an earlier run do not carry over
-        notes = self._fill(flow, form, entities, turn.text, now, requested=None, revising=False)
+        notes = self._fill(
+            flow, form, entities, turn.text, now, requested=None, revising=False, locale=_tag(turn)
+        )
         return self._step(flow_name, form, turn, confidence, notes=notes, floor=floor, clear=clear)
 
     def _clarified(self, turn: TurnInput, now: datetime) -> Candidate | None:
@@ -366,7 +377,9 @@ class TaskSkill:
         flow = self.model.flows[flow_name]
         form = _Form(flow=flow_name, values=dict(last.params.get("values") or {}))
         before = dict(form.values)
-        self._fill(flow, form, entities, turn.text, now, requested=None, revising=True)
+        self._fill(
+            flow, form, entities, turn.text, now, requested=None, revising=True, locale=_tag(turn)
+        )
         if form.values == before:
             return None
         return self._step(flow_name, form, turn, 0.8)
@@ -386,7 +399,16 @@ class TaskSkill:
         revising = form.confirming or correcting or bool(_CHANGE.search(text))
         before = dict(form.values)
         requested = None if form.confirming else form.requested
-        notes = self._fill(flow, form, entities, text, now, requested=requested, revising=revising)
+        notes = self._fill(
+            flow,
+            form,
+            entities,
+            text,
+            now,
+            requested=requested,
+            revising=revising,
+            locale=_tag(turn),
+        )
         changed = form.values != before
         if notes and not changed:  # the value given was refused: ask again, or hand off
             form.attempts += 1
@@ -433,14 +455,37 @@ class TaskSkill:
         *,
         requested: str | None,
         revising: bool,
+        locale: str = "ko",
     ) -> list[_Refusal]:
         """Fill the form's slots from the entities (the requested slot first, from the answer
-        as a whole when it takes free text); returns the values it refused, and why."""
+        as a whole when it takes free text); returns the values it refused, and why. A pack's
+        flow has the values its pack reads from the turn first."""
         notes: list[_Refusal] = []
         used: set[int] = set()
+        computed: dict[str, Any] = {}
+        pack = self.pack_of(form.flow)
+        if pack is not None:
+            computed = {
+                k: v
+                for k, v in pack.fill(form.flow, text, entities, locale).items()
+                if k in flow.slots
+            }
+            if not any(v is not None for v in computed.values()):
+                computed = {}
+            for name, value in computed.items():
+                slot = flow.slots[name]
+                if isinstance(value, str) and slot.type in self.extractor.specs:
+                    value = self.extractor.canonical(slot.type, value)
+                problem = None if value is None else self._invalid(slot, value, now)
+                if problem is not None:
+                    notes.append(_Refusal(name, problem, value))
+                    continue
+                form.values[name] = value
         order = [requested] if requested in flow.slots else []
         order += [name for name in flow.slots if name != requested]
         for name in order:
+            if name in computed:
+                continue
             slot = flow.slots[name]
             asked = name == requested
             if form.values.get(name) is not None and not (asked or revising):
@@ -645,7 +690,11 @@ class TaskSkill:
                 form.values[name] = slot.default
                 slots_update[name] = slot.default
         action = flow.action
-        reply = self._done_reply(flow, form.values, locale, route, confidence)
+        pack = self.pack_of(flow_name)
+        if pack is not None:
+            reply = self._pack_reply(pack, flow_name, flow, form.values, turn, route, confidence)
+        else:
+            reply = self._done_reply(flow, form.values, locale, route, confidence)
         update = ContextUpdate(
             topic=route,
             slots=slots_update,
@@ -691,6 +740,32 @@ class TaskSkill:
                 "values": ", ".join(slot.values),
             },
         )
+
+    def _pack_reply(
+        self,
+        pack: Pack,
+        flow_name: str,
+        flow: FlowSpec,
+        values: dict[str, Any],
+        turn: TurnInput,
+        route: str,
+        confidence: float,
+    ) -> Reply:
+        """A pack's flow done: its directives, or what the device lacks to carry them out
+        (a device that lists the directives it supports), on the flow's route."""
+        tag = _tag(turn)
+        directives, said = pack.finish(flow_name, values, tag)
+        supported = turn.utterance.device.supported_directives
+        lacking = [d.name for d in directives if supported and d.name not in supported]
+        if lacking:
+            title = flow.title.get(turn.locale) or flow_name
+            text = pack.missing(flow_name, title, lacking, tag)
+            return Reply(parts=(TextPart(text=text),), route=route, confidence=confidence)
+        parts: list[ReplyPart] = [
+            DirectivePart(name=d.name, payload=d.payload, text=said if i == 0 else "")
+            for i, d in enumerate(directives)
+        ]
+        return Reply(parts=tuple(parts), route=route, confidence=confidence)
 
     def _done_reply(
         self, flow: FlowSpec, values: dict[str, Any], locale: str, route: str, confidence: float
@@ -821,6 +896,15 @@ class TaskSkill:
         return candidate.model_copy(update={"reply": reply, "update": update, "details": details})
 
 
+def _tag(turn: TurnInput) -> str:
+    """The turn's locale with its region where the device gave one ("en-US"): units depend
+    on it."""
+    given = turn.utterance.locale or ""
+    if given.split("-")[0].split("_")[0].lower() == turn.locale:
+        return given
+    return turn.locale
+
+
 def _fill_payload(payload: Any, values: dict[str, Any]) -> Any:
     """A directive's payload with `{slot}` replaced: by the raw value where the whole string is
     one placeholder (numbers stay numbers), else as text."""
@@ -838,9 +922,16 @@ def _fill_payload(payload: Any, values: dict[str, Any]) -> Any:
 
 def build_task_skill(options: TaskOptions, spec: SkillSpec, bot: Bot) -> TaskSkill:
     """Load the flows and NLU data, learn the intents; `SkillLoadError` on failure."""
-    if not options.flows and not options.nlu:
-        raise SkillLoadError("a task skill needs flows files (options.flows)")
-    model = load_flows([bot.path(p) for p in options.flows], [bot.path(p) for p in options.nlu])
+    if not options.flows and not options.nlu and not options.packs:
+        raise SkillLoadError("a task skill needs flows files (options.flows) or packs")
+    try:
+        packs = [load_pack(name) for name in options.packs]
+    except ValueError as e:
+        raise SkillLoadError(f"packs: {e}") from e
+    model = load_flows(
+        [p.flows_file for p in packs] + [bot.path(p) for p in options.flows],
+        [bot.path(p) for p in options.nlu],
+    )
     if not model.flows:
         raise SkillLoadError(f"no flows in {options.flows}: declare at least one under flows:")
     policy = bot.config.policy
@@ -881,6 +972,7 @@ def build_task_skill(options: TaskOptions, spec: SkillSpec, bot: Bot) -> TaskSki
         max_attempts=options.max_attempts,
         form_lifespan=options.form_lifespan,
         form_ttl=options.form_ttl,
+        packs=packs,
     )
 
 

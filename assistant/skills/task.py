@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.config import Bot, Localized, SkillSpec
 from assistant.errors import SkillLoadError
-from assistant.nlu.entities import EntityExtractor, strip_particle
+from assistant.nlu.entities import EntityExtractor, parse_annotations, strip_particle
 from assistant.nlu.entity import Entity
 from assistant.nlu.intents import IntentClassifier
 from assistant.packs import Pack, load_pack
@@ -258,6 +258,7 @@ class TaskSkill:
     ) -> None:
         self.model = model
         self.packs = tuple(packs)
+        self._carrier = _carrier_words(model)
         self.classifier = classifier
         self.extractor = extractor
         self.name = name
@@ -491,6 +492,8 @@ class TaskSkill:
             if form.values.get(name) is not None and not (asked or revising):
                 continue
             value, index = self._value(slot, entities, used, asked=asked, now=now)
+            if not asked and self._carries(form.flow, slot, value):
+                value, index = None, None  # "음악 틀어 줘": the command's own words, no name
             if value is None and asked and self._takes_free_text(slot):
                 value = None if is_question(text) and len(text.split()) > 2 else _answer_text(text)
                 if value is not None and slot.type != "text":
@@ -506,6 +509,15 @@ class TaskSkill:
                 used.add(index)  # a datetime fills both a date and a time slot
             form.values[name] = value
         return notes
+
+    def _carries(self, flow_name: str, slot: SlotSpec, value: Any) -> bool:
+        """Whether a free value is only words the flow's examples say around their entities."""
+        spec = self.extractor.specs.get(slot.type)
+        if spec is None or not spec.free or not isinstance(value, str) or value in spec.values:
+            return False
+        flow = self.model.flows[flow_name]
+        words = self._carrier.get(flow.intent or flow_name, set())
+        return all(strip_particle(w.lower()) in words for w in value.split())
 
     def _takes_free_text(self, slot: SlotSpec) -> bool:
         if slot.type == "text":
@@ -894,6 +906,20 @@ class TaskSkill:
         )
         details = {**candidate.details, "slots": merged, "action_slots": result.slots}
         return candidate.model_copy(update={"reply": reply, "update": update, "details": details})
+
+
+def _carrier_words(model: TaskModel) -> dict[str, set[str]]:
+    """Per intent, the words its examples say outside their entities ("틀어", "음악", "play",
+    "some"): what a free entity's value never is on its own."""
+    found: dict[str, set[str]] = {}
+    for intent, examples in model.nlu.intents.items():
+        words = found.setdefault(intent, set())
+        for example in examples:
+            plain, annotations = parse_annotations(example)
+            for a in sorted(annotations, key=lambda a: -a.start):
+                plain = plain[: a.start] + " " + plain[a.end :]
+            words.update(strip_particle(w.lower()) for w in re.findall(r"[\w'-]+", plain))
+    return found
 
 
 def _tag(turn: TurnInput) -> str:

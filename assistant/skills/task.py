@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.config import Bot, Localized, SkillSpec
+from assistant.config import Bot, Localized, OpeningHours, SkillSpec
 from assistant.errors import SkillLoadError
 from assistant.nlu.entities import EntityExtractor, parse_annotations, strip_particle
 from assistant.nlu.entity import Entity
@@ -172,6 +172,8 @@ class _Refusal:
     slot: str
     problem: str
     value: Any
+    #: the reason in words, where it was written when the value was refused
+    text: str | None = None
 
 
 @dataclass
@@ -255,7 +257,9 @@ class TaskSkill:
         form_lifespan: int = 6,
         form_ttl: float = 900.0,
         packs: Sequence[Pack] = (),
+        hours: dict[str, OpeningHours] | None = None,
     ) -> None:
+        self.hours = dict(hours or {})
         self.model = model
         self.packs = tuple(packs)
         self._carrier = _carrier_words(model)
@@ -326,6 +330,14 @@ class TaskSkill:
                     )
                 )
         again = self._again(turn, entities, now)
+        best = None if prediction.out_of_scope or not prediction.ranking else prediction.ranking[0]
+        if (
+            again is not None
+            and best is not None
+            and best.score >= 0.5
+            and self.model.flow_of(best.intent) != again.details["flow"]
+        ):
+            again = None  # "turn the fan down" after the temperature: another task, asked for
         if again is not None:  # a done flow again with a new value beats starting it anew
             flow = again.details["flow"]
             found = [again, *(c for c in found if c.details.get("flow") != flow)]
@@ -394,7 +406,8 @@ class TaskSkill:
         text = turn.text.strip()
         if _CANCEL.match(text):
             return [self._closing(form, turn, flow.cancelled, "cancelled")]
-        if is_question(text) and _coverage(entities, text) < 0.5:
+        fills = {t for slot in flow.slots.values() for t in _accepts(slot)}
+        if is_question(text) and _coverage([e for e in entities if e.type in fills], text) < 0.5:
             entities = []  # a question about something else ("주말에도 여나요?"): an interruption
         correcting = turn.move is not None and turn.move.kind == "correction"
         revising = form.confirming or correcting or bool(_CHANGE.search(text))
@@ -501,9 +514,14 @@ class TaskSkill:
             if value is None:
                 continue
             problem = self._invalid(slot, value, now)
+            closed = None if problem is not None else self._closed(
+                flow, slot, value, form, now, locale
+            )
+            if closed is not None:
+                problem = "closed"
             if problem is not None:
                 if asked or revising or form.values.get(name) is None:
-                    notes.append(_Refusal(name, problem, value))
+                    notes.append(_Refusal(name, problem, value, closed))
                 continue
             if index is not None and entities[index].type != "datetime":
                 used.add(index)  # a datetime fills both a date and a time slot
@@ -518,6 +536,43 @@ class TaskSkill:
         flow = self.model.flows[flow_name]
         words = self._carrier.get(flow.intent or flow_name, set())
         return all(strip_particle(w.lower()) in words for w in value.split())
+
+    def _closed(
+        self,
+        flow: FlowSpec,
+        slot: SlotSpec,
+        value: Any,
+        form: _Form,
+        now: datetime,
+        locale: str,
+    ) -> str | None:
+        """Why a date or time is outside the slot's opening hours (with the nearest open
+        slots), or None. A time is checked against the form's date."""
+        if slot.hours is None or slot.hours not in self.hours:
+            return None
+        from assistant.tasks.hours import bookable, refusal
+
+        hours = self.hours[slot.hours]
+        day: date | None = None
+        clock: str | None = None
+        try:
+            if slot.type == "datetime":
+                moment = datetime.fromisoformat(str(value))
+                day, clock = moment.date(), moment.strftime("%H:%M")
+            elif slot.type == "date":
+                day = date.fromisoformat(str(value))
+            elif slot.type == "time":
+                clock = str(value)
+                other = next(
+                    (form.values.get(n) for n, s in flow.slots.items() if s.type == "date"), None
+                )
+                day = None if other is None else date.fromisoformat(str(other))
+        except ValueError:
+            return None
+        if day is None or bookable(hours, day, clock):
+            return None
+        language = locale.split("-")[0].split("_")[0].lower()
+        return refusal(hours, day, clock, language, today=now.date())
 
     def _takes_free_text(self, slot: SlotSpec) -> bool:
         if slot.type == "text":
@@ -738,6 +793,8 @@ class TaskSkill:
         """A refused value in words: the slot's own `invalid` message, else a general one."""
         if isinstance(note, str):
             return note
+        if note.text is not None:
+            return note.text
         slot = flow.slots[note.slot]
         if slot.invalid is not None and note.problem != "past":
             template = slot.invalid.get(locale)
@@ -958,6 +1015,17 @@ def build_task_skill(options: TaskOptions, spec: SkillSpec, bot: Bot) -> TaskSki
         [p.flows_file for p in packs] + [bot.path(p) for p in options.flows],
         [bot.path(p) for p in options.nlu],
     )
+    unknown = [
+        f"flows.{f}.slots.{n}.hours: {s.hours!r}"
+        for f, flow in model.flows.items()
+        for n, s in flow.slots.items()
+        if s.hours is not None and s.hours not in bot.config.hours
+    ]
+    if unknown:
+        raise SkillLoadError(
+            f"no such opening hours in bot.yaml (hours: {sorted(bot.config.hours)}): "
+            + "; ".join(unknown)
+        )
     if not model.flows:
         raise SkillLoadError(f"no flows in {options.flows}: declare at least one under flows:")
     policy = bot.config.policy
@@ -999,6 +1067,7 @@ def build_task_skill(options: TaskOptions, spec: SkillSpec, bot: Bot) -> TaskSki
         form_lifespan=options.form_lifespan,
         form_ttl=options.form_ttl,
         packs=packs,
+        hours=bot.config.hours,
     )
 
 

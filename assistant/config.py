@@ -14,9 +14,9 @@ once. Skills' own options are validated by the skill type named in `type` (see
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 from pathlib import Path
-from datetime import date
 from typing import Any, Literal
 
 import yaml
@@ -147,7 +147,8 @@ class OpeningHours(BaseModel):
         """(opening, closing) on that day, None when closed."""
         if day in self.holidays:
             return None
-        return self.open.get(DAYS[day.weekday()])  # type: ignore[call-overload]
+        found: tuple[str, str] | None = self.open.get(DAYS[day.weekday()])  # type: ignore[call-overload]
+        return found
 
     def last_slot(self, day: date) -> str | None:
         """The latest time that can be booked that day."""

@@ -36,13 +36,33 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "car_commands_test.jsonl"
 
 #: The car directive catalog (a car with every capability).
-CATALOG = (
-    "climate.power climate.ac climate.set_temperature climate.set_fan climate.defrost "
-    "climate.seat_heat climate.seat_vent climate.steering_heat climate.recirculation "
-    "media.play media.pause media.resume media.next media.previous media.volume media.radio "
-    "media.source navigation.set_destination navigation.search_nearby navigation.cancel "
-    "phone.call phone.redial phone.hang_up message.read message.send"
-).split()
+CATALOG = [
+    "climate.power",
+    "climate.ac",
+    "climate.set_temperature",
+    "climate.set_fan",
+    "climate.defrost",
+    "climate.seat_heat",
+    "climate.seat_vent",
+    "climate.steering_heat",
+    "climate.recirculation",
+    "media.play",
+    "media.pause",
+    "media.resume",
+    "media.next",
+    "media.previous",
+    "media.volume",
+    "media.radio",
+    "media.source",
+    "navigation.set_destination",
+    "navigation.search_nearby",
+    "navigation.cancel",
+    "phone.call",
+    "phone.redial",
+    "phone.hang_up",
+    "message.read",
+    "message.send",
+]
 
 
 def _same(expected: Any, got: Any) -> bool:

@@ -142,7 +142,7 @@ class _Features:
         )
 
     def fit_transform(self, texts: Sequence[str]) -> Any:
-        from scipy import sparse
+        from scipy import sparse  # type: ignore[import-untyped]
 
         return sparse.hstack(
             [self.words.fit_transform(texts), self.letters.fit_transform(texts)]
@@ -187,7 +187,7 @@ class IntentClassifier:
         self, examples: Sequence[tuple[str, str]], out_of_scope: Sequence[str] = ()
     ) -> IntentClassifier:
         """Learn from (intent, text) pairs and, optionally, out-of-scope texts."""
-        from scipy import sparse  # type: ignore[import-untyped]
+        from scipy import sparse
         from sklearn.linear_model import LogisticRegression
 
         pairs = [(i, t.strip()) for i, t in examples if t.strip()]

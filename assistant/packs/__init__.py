@@ -48,15 +48,11 @@ class Pack(Protocol):
         """Whether the flow is one of the pack's."""
         ...
 
-    def fill(
-        self, flow: str, text: str, entities: Sequence[Entity], locale: str
-    ) -> dict[str, Any]:
+    def fill(self, flow: str, text: str, entities: Sequence[Entity], locale: str) -> dict[str, Any]:
         """Values the pack reads for the flow's slots from a turn (only those it found)."""
         ...
 
-    def finish(
-        self, flow: str, values: dict[str, Any], locale: str
-    ) -> tuple[list[Directive], str]:
+    def finish(self, flow: str, values: dict[str, Any], locale: str) -> tuple[list[Directive], str]:
         """The directives a done flow sends, and what the assistant says."""
         ...
 

@@ -197,9 +197,7 @@ def build_faq_skill(options: FaqOptions, spec: SkillSpec, bot: Bot) -> FaqSkill:
             try:
                 entries = [
                     e.model_copy(
-                        update={
-                            "answer": fill_hours(e.answer, bot.config.hours, e.locale or "ko")
-                        }
+                        update={"answer": fill_hours(e.answer, bot.config.hours, e.locale or "ko")}
                     )
                     for e in entries
                 ]

@@ -514,8 +514,8 @@ class TaskSkill:
             if value is None:
                 continue
             problem = self._invalid(slot, value, now)
-            closed = None if problem is not None else self._closed(
-                flow, slot, value, form, now, locale
+            closed = (
+                None if problem is not None else self._closed(flow, slot, value, form, now, locale)
             )
             if closed is not None:
                 problem = "closed"

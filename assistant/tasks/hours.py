@@ -95,7 +95,8 @@ def describe(hours: OpeningHours, locale: str) -> str:
             groups[-1][0].append(i)
         else:
             groups.append(([i], found))
-    parts, closed = [], []
+    parts: list[str] = []
+    closed: list[str] = []
     for days, found in groups:
         if days == [0, 1, 2, 3, 4]:
             label = "평일" if ko else "weekdays"
@@ -113,7 +114,9 @@ def describe(hours: OpeningHours, locale: str) -> str:
             continue
         start, end = (_say_clock(c, locale) for c in found)
         if ko:
-            parts.append(f"{label}{'' if label == '평일' or not parts else '은'} {start}부터 {end}까지")
+            parts.append(
+                f"{label}{'' if label == '평일' or not parts else '은'} {start}부터 {end}까지"
+            )
         else:
             parts.append(f"{start} to {end} on {label}")
     if hours.holidays:

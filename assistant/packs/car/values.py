@@ -207,9 +207,7 @@ class CarPack:
 
     # --- reading a turn ----------------------------------------------------------------------
 
-    def fill(
-        self, flow: str, text: str, entities: Sequence[Entity], locale: str
-    ) -> dict[str, Any]:
+    def fill(self, flow: str, text: str, entities: Sequence[Entity], locale: str) -> dict[str, Any]:
         """The values of the flow's slots the turn says; a pair that excludes each other
         (`celsius` and `delta`) is given both, one None."""
         switch = _first(entities, "switch")
@@ -247,9 +245,7 @@ class CarPack:
             found.update(self._message(text))
         return found
 
-    def _temperature(
-        self, text: str, entities: Sequence[Entity], locale: str
-    ) -> dict[str, Any]:
+    def _temperature(self, text: str, entities: Sequence[Entity], locale: str) -> dict[str, Any]:
         found: dict[str, Any] = {}
         seat = _first(entities, "seat")
         if seat is not None:
@@ -320,9 +316,7 @@ class CarPack:
 
     # --- the directives ----------------------------------------------------------------------
 
-    def finish(
-        self, flow: str, values: dict[str, Any], locale: str
-    ) -> tuple[list[Directive], str]:
+    def finish(self, flow: str, values: dict[str, Any], locale: str) -> tuple[list[Directive], str]:
         """The directives of a done flow and what is said: payloads as the catalog has them."""
         name = FLOW_DIRECTIVES[flow]
         ko = locale.split("-")[0].lower() != "en"
@@ -340,7 +334,9 @@ class CarPack:
             if flow == "recirculation" and ko:
                 said = "내기 순환으로 바꿀게요." if on else "외기 유입으로 바꿀게요."
             elif ko:
-                said = fill_template("{w}(을)를 " + ("켤게요." if on else "끌게요."), {"w": what[0]})
+                said = fill_template(
+                    "{w}(을)를 " + ("켤게요." if on else "끌게요."), {"w": what[0]}
+                )
             else:
                 said = f"Turning {what[1]} {'on' if on else 'off'}."
         elif flow == "defrost":
@@ -410,11 +406,11 @@ class CarPack:
         elif flow == "media_source":
             source = str(values.get("source"))
             payload = {"source": source}
-            names = _SOURCE_NAMES.get(source, (source, source))
+            source_names = _SOURCE_NAMES.get(source, (source, source))
             said = (
-                fill_template("음원을 {s}(으)로 바꿀게요.", {"s": names[0]})
+                fill_template("음원을 {s}(으)로 바꿀게요.", {"s": source_names[0]})
                 if ko
-                else f"Switching to {names[1]}."
+                else f"Switching to {source_names[1]}."
             )
         elif flow == "play_music":
             kind = str(values.get("kind") or "music")
@@ -440,11 +436,11 @@ class CarPack:
         elif flow == "search_nearby":
             category = str(values.get("category"))
             payload = {"category": category}
-            names = _CATEGORY_NAMES.get(category, (category, category))
+            category_names = _CATEGORY_NAMES.get(category, (category, category))
             said = (
-                fill_template("근처 {c}(을)를 찾을게요.", {"c": names[0]})
+                fill_template("근처 {c}(을)를 찾을게요.", {"c": category_names[0]})
                 if ko
-                else f"Looking for {names[1]} nearby."
+                else f"Looking for {category_names[1]} nearby."
             )
         elif flow == "call_contact":
             if values.get("number"):
@@ -463,7 +459,7 @@ class CarPack:
             said = (
                 f"{payload['contact']}에게 '{payload['text']}'라고 보낼게요."
                 if ko
-                else f"Sending {payload['contact']}: \"{payload['text']}\"."
+                else f'Sending {payload["contact"]}: "{payload["text"]}".'
             )
         else:
             payload = {}
@@ -501,11 +497,15 @@ class CarPack:
         delta = int(values.get("delta") or STEP.get(flow, 1))
         up = delta > 0
         if ko:
-            verb = ("올릴게요" if up else "줄일게요") if flow == "volume" else (
-                "세게 할게요" if up else "약하게 할게요"
+            verb = (
+                ("올릴게요" if up else "줄일게요")
+                if flow == "volume"
+                else ("세게 할게요" if up else "약하게 할게요")
             )
-            said = f"{thing[0]}를 {abs(delta)}만큼 {verb}." if flow == "volume" else (
-                f"바람을 {abs(delta)}단계 {verb}."
+            said = (
+                f"{thing[0]}를 {abs(delta)}만큼 {verb}."
+                if flow == "volume"
+                else (f"바람을 {abs(delta)}단계 {verb}.")
             )
         else:
             said = f"Turning {thing[1]} {'up' if up else 'down'} by {abs(delta)}."

@@ -490,7 +490,7 @@ class CarPack:
         if values.get("level") is not None:
             level = int(values["level"])
             return {"level": level}, (
-                f"{thing[0]}를 {level}(으)로 맞출게요.".replace("(으)로", "로")
+                fill_template("{t}(을)를 {n}(으)로 맞출게요.", {"t": thing[0], "n": str(level)})
                 if ko
                 else f"Setting {thing[1]} to {level}."
             )
@@ -503,7 +503,7 @@ class CarPack:
                 else ("세게 할게요" if up else "약하게 할게요")
             )
             said = (
-                f"{thing[0]}를 {abs(delta)}만큼 {verb}."
+                f"볼륨을 {abs(delta)}만큼 {verb}."
                 if flow == "volume"
                 else (f"바람을 {abs(delta)}단계 {verb}.")
             )

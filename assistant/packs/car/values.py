@@ -11,9 +11,10 @@ with the numbers of the turn (digits, Korean numerals, English words: `assistant
 - seats and zones: "뒷좌석" heats both rear seats; a zone of the whole car is `all`.
 
     >>> from datetime import datetime
+    >>> from zoneinfo import ZoneInfo
     >>> from assistant.nlu.entities import EntityExtractor, EntitySpec
     >>> extractor = EntityExtractor([EntitySpec("direction", {"up": ["올려"], "down": ["내려"]})])
-    >>> now = datetime(2026, 12, 1, 10, 0)
+    >>> now = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Asia/Seoul"))
     >>> PACK.fill("set_temperature", "온도 2도 내려", extractor.extract("온도 2도 내려", now=now), "ko")
     {'celsius': None, 'delta': -2}
     >>> PACK.fill("set_temperature", "set it to 72", extractor.extract("set it to 72", now=now), "en-US")

@@ -14,9 +14,10 @@ once. Skills' own options are validated by the skill type named in `type` (see
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -115,6 +116,49 @@ class SessionConfig(_Strict):
     history: int = Field(default=10, ge=1, le=200)
 
 
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class OpeningHours(BaseModel):
+    """When a business is open: opening and closing time by weekday (a day without them is
+    closed), dates it is closed on, and how long before closing the last booking is
+    (`assistant.tasks.hours`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Localized = Localized()
+    open: dict[Day, tuple[str, str]] = Field(default_factory=dict)
+    holidays: list[date] = Field(default_factory=list)
+    last_booking: int = Field(default=0, ge=0, le=24 * 60)
+
+    @field_validator("open")
+    @classmethod
+    def _times(cls, value: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        for day, (start, end) in value.items():
+            for clock in (start, end):
+                if len(clock) != 5 or clock[2] != ":" or not (clock[:2] + clock[3:]).isdigit():
+                    raise ValueError(f"{day}: {clock!r} is no time of day as HH:MM")
+            if start >= end:
+                raise ValueError(f"{day}: opens at {start}, after it closes at {end}")
+        return value
+
+    def hours_on(self, day: date) -> tuple[str, str] | None:
+        """(opening, closing) on that day, None when closed."""
+        if day in self.holidays:
+            return None
+        found: tuple[str, str] | None = self.open.get(DAYS[day.weekday()])  # type: ignore[call-overload]
+        return found
+
+    def last_slot(self, day: date) -> str | None:
+        """The latest time that can be booked that day."""
+        found = self.hours_on(day)
+        if found is None:
+            return None
+        minutes = int(found[1][:2]) * 60 + int(found[1][3:]) - self.last_booking
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 class BotConfig(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
@@ -126,6 +170,8 @@ class BotConfig(_Strict):
     messages: Messages = Messages()
     limits: Limits = Limits()
     session: SessionConfig = SessionConfig()
+    #: opening hours by name: what the FAQ's answers say and what bookings are checked against
+    hours: dict[str, OpeningHours] = Field(default_factory=dict)
 
     @field_validator("locales")
     @classmethod

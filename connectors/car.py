@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assistant.api.middleware import RateLimited
 from assistant.errors import InputError
 from assistant.namespaces import session_in
+from assistant.packs.car.catalog import DIRECTIVES as CATALOG
 from assistant.types import (
     AsrHypothesis,
     CardPart,
@@ -70,14 +71,9 @@ CHANNEL = "car"
 #: Where the core's field names are found in a car request, for error messages.
 FIELDS = {"text": "hypotheses.0.text", "session_id": "session_id", "locale": "locale"}
 
-Capability = Literal["screen", "navigation", "climate", "media", "phone"]
-#: The directives each capability lets the car execute.
-DIRECTIVES: Mapping[str, tuple[str, ...]] = {
-    "navigation": ("navigation.set_destination", "navigation.cancel"),
-    "climate": ("climate.set_temperature", "climate.set_fan", "climate.defrost"),
-    "media": ("media.play", "media.pause", "media.next", "media.volume"),
-    "phone": ("phone.call", "phone.hang_up"),
-}
+Capability = Literal["screen", "navigation", "climate", "media", "phone", "messages"]
+#: The directives each capability lets the car execute (the car directive catalog).
+DIRECTIVES: Mapping[str, tuple[str, ...]] = CATALOG
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,8 @@ _KO_DATE = re.compile(
 _KO_TIME = re.compile(
     "|".join(
         [
-            r"(?P<ap>오전|오후|아침|저녁|밤|새벽|낮|점심)?\s?"
+            # an hour inside a word is none ("조수석 시트" holds no 3 o'clock)
+            r"(?:(?P<ap>오전|오후|아침|저녁|밤|새벽|낮|점심)\s?|(?<![가-힣A-Za-z]))"
             rf"(?P<hour>{NUMERAL})\s?시(?!간)(?:\s?(?P<half>반)|\s?(?P<minute>{NUMERAL})\s?분)?",
             r"(?P<ap2>오전|오후)?\s?(?P<hh>\d{1,2}):(?P<mm>\d{2})",
             r"(?P<noon>정오|자정)",

@@ -359,6 +359,8 @@ class EntityExtractor:
                 raw = _FILLER_TAIL.sub("", m.group("value"))
                 if not raw or not free(start, start + len(raw)):
                     continue
+                if any(start <= n.start < start + len(raw) for n in numbers):
+                    continue  # "4단계로", "to level 12": a number said, not a name
                 value = self.canonical(template.entity, raw)
                 add(Entity(template.entity, value, raw, start, start + len(raw), "template"))
         for n in numbers:

@@ -280,12 +280,36 @@ class NumberSpan:
     counter_end: int | None = None
 
 
+_SINO_DECIMAL = re.compile(
+    r"(?<![\w.])(?P<whole>[영공일이삼사오육륙칠팔구십백천]{2,})\s?점\s?(?P<part>[영공일이삼사오육칠팔구]+)"
+    r"(?=$|[^가-힣]|으로|로|도|에|까지|메가|킬로)"
+)
+
+
+def _decimals(text: str) -> list[NumberSpan]:
+    """Sino-Korean numbers of two syllables or more with a decimal point said: 구십일점구
+    (91.9), 팔십구 점 일 (89.1); "이점이" is no number.
+
+    >>> [(n.value, n.text) for n in _decimals("라디오 구십일점구 틀어 줘")]
+    [(91.9, '구십일점구')]
+    """
+    found = []
+    for m in _SINO_DECIMAL.finditer(text):
+        whole = _sino(m.group("whole"))
+        if whole is None:
+            continue
+        digits = "".join(str(_SINO_DIGITS[ch]) for ch in m.group("part"))
+        found.append(NumberSpan(float(f"{whole}.{digits}"), m.start(), m.end(), m.group(0)))
+    return found
+
+
 def find_numbers(text: str) -> list[NumberSpan]:
     """Every number in the text, left to right (see the module docstring for what counts)."""
-    found: list[NumberSpan] = []
+    found: list[NumberSpan] = _decimals(text)
+    spans = [(n.start, n.end) for n in found]
     taken = 0
     for match in _FIND.finditer(text):
-        if match.start() < taken:
+        if match.start() < taken or any(s <= match.start() < e for s, e in spans):
             continue
         num, counter = match.group("num"), match.group("counter")
         gap = match.group("gap")

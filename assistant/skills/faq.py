@@ -191,6 +191,18 @@ def build_faq_skill(options: FaqOptions, spec: SkillSpec, bot: Bot) -> FaqSkill:
     )
     try:
         entries = load_entries([bot.path(p) for p in options.entries], options.format)
+        if bot.config.hours:  # "{hours:service_center}": the bot's opening hours, in words
+            from assistant.tasks.hours import fill_hours
+
+            try:
+                entries = [
+                    e.model_copy(
+                        update={"answer": fill_hours(e.answer, bot.config.hours, e.locale or "ko")}
+                    )
+                    for e in entries
+                ]
+            except KeyError as e:
+                raise SkillLoadError(f"entries: {e.args[0]}") from e
         cache = cache_dir(options.cache_dir, bot)
         faq = FaqIndex(
             entries,

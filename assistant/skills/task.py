@@ -46,11 +46,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.config import Bot, Localized, SkillSpec
+from assistant.config import Bot, Localized, OpeningHours, SkillSpec
 from assistant.errors import SkillLoadError
-from assistant.nlu.entities import EntityExtractor, strip_particle
+from assistant.nlu.entities import EntityExtractor, parse_annotations, strip_particle
 from assistant.nlu.entity import Entity
 from assistant.nlu.intents import IntentClassifier
+from assistant.packs import Pack, load_pack
 from assistant.policy import CLARIFY_CONTEXT
 from assistant.skill import TurnInput
 from assistant.skills import SkillType
@@ -145,6 +146,8 @@ class TaskOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     flows: list[str] = Field(default_factory=list, description="flows files, relative")
+    #: skill packs switched on (`assistant.packs`): their flows beside the bot's own
+    packs: list[str] = Field(default_factory=list)
     nlu: list[str] = Field(default_factory=list, description="Rasa NLU YAML files, relative")
     #: FAQ entry files whose questions are no tasks: out-of-scope examples for the intents
     not_tasks: list[str] = Field(default_factory=list)
@@ -156,7 +159,7 @@ class TaskOptions(BaseModel):
     form_lifespan: int = Field(default=6, ge=1, le=100)
     form_ttl: float = Field(default=900.0, gt=0)
 
-    @field_validator("flows", "nlu", "not_tasks", mode="before")
+    @field_validator("flows", "nlu", "not_tasks", "packs", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
@@ -169,6 +172,8 @@ class _Refusal:
     slot: str
     problem: str
     value: Any
+    #: the reason in words, where it was written when the value was refused
+    text: str | None = None
 
 
 @dataclass
@@ -251,8 +256,13 @@ class TaskSkill:
         max_attempts: int = 3,
         form_lifespan: int = 6,
         form_ttl: float = 900.0,
+        packs: Sequence[Pack] = (),
+        hours: dict[str, OpeningHours] | None = None,
     ) -> None:
+        self.hours = dict(hours or {})
         self.model = model
+        self.packs = tuple(packs)
+        self._carrier = _carrier_words(model)
         self.classifier = classifier
         self.extractor = extractor
         self.name = name
@@ -262,6 +272,10 @@ class TaskSkill:
         self.max_attempts = max_attempts
         self.form_lifespan = form_lifespan
         self.form_ttl = form_ttl
+
+    def pack_of(self, flow: str) -> Pack | None:
+        """The pack a flow comes from, if it does."""
+        return next((p for p in self.packs if p.owns(flow)), None)
 
     @property
     def form_context(self) -> str:
@@ -316,6 +330,14 @@ class TaskSkill:
                     )
                 )
         again = self._again(turn, entities, now)
+        best = None if prediction.out_of_scope or not prediction.ranking else prediction.ranking[0]
+        if (
+            again is not None
+            and best is not None
+            and best.score >= 0.5
+            and self.model.flow_of(best.intent) != again.details["flow"]
+        ):
+            again = None  # "turn the fan down" after the temperature: another task, asked for
         if again is not None:  # a done flow again with a new value beats starting it anew
             flow = again.details["flow"]
             found = [again, *(c for c in found if c.details.get("flow") != flow)]
@@ -334,7 +356,9 @@ class TaskSkill:
         flow = self.model.flows[flow_name]
         form = _Form(flow=flow_name)
         clear = {name: None for name in flow.slots}  # values of an earlier run do not carry over
-        notes = self._fill(flow, form, entities, turn.text, now, requested=None, revising=False)
+        notes = self._fill(
+            flow, form, entities, turn.text, now, requested=None, revising=False, locale=_tag(turn)
+        )
         return self._step(flow_name, form, turn, confidence, notes=notes, floor=floor, clear=clear)
 
     def _clarified(self, turn: TurnInput, now: datetime) -> Candidate | None:
@@ -366,7 +390,9 @@ class TaskSkill:
         flow = self.model.flows[flow_name]
         form = _Form(flow=flow_name, values=dict(last.params.get("values") or {}))
         before = dict(form.values)
-        self._fill(flow, form, entities, turn.text, now, requested=None, revising=True)
+        self._fill(
+            flow, form, entities, turn.text, now, requested=None, revising=True, locale=_tag(turn)
+        )
         if form.values == before:
             return None
         return self._step(flow_name, form, turn, 0.8)
@@ -380,13 +406,23 @@ class TaskSkill:
         text = turn.text.strip()
         if _CANCEL.match(text):
             return [self._closing(form, turn, flow.cancelled, "cancelled")]
-        if is_question(text) and _coverage(entities, text) < 0.5:
+        fills = {t for slot in flow.slots.values() for t in _accepts(slot)}
+        if is_question(text) and _coverage([e for e in entities if e.type in fills], text) < 0.5:
             entities = []  # a question about something else ("주말에도 여나요?"): an interruption
         correcting = turn.move is not None and turn.move.kind == "correction"
         revising = form.confirming or correcting or bool(_CHANGE.search(text))
         before = dict(form.values)
         requested = None if form.confirming else form.requested
-        notes = self._fill(flow, form, entities, text, now, requested=requested, revising=revising)
+        notes = self._fill(
+            flow,
+            form,
+            entities,
+            text,
+            now,
+            requested=requested,
+            revising=revising,
+            locale=_tag(turn),
+        )
         changed = form.values != before
         if notes and not changed:  # the value given was refused: ask again, or hand off
             form.attempts += 1
@@ -433,19 +469,44 @@ class TaskSkill:
         *,
         requested: str | None,
         revising: bool,
+        locale: str = "ko",
     ) -> list[_Refusal]:
         """Fill the form's slots from the entities (the requested slot first, from the answer
-        as a whole when it takes free text); returns the values it refused, and why."""
+        as a whole when it takes free text); returns the values it refused, and why. A pack's
+        flow has the values its pack reads from the turn first."""
         notes: list[_Refusal] = []
         used: set[int] = set()
+        computed: dict[str, Any] = {}
+        pack = self.pack_of(form.flow)
+        if pack is not None:
+            computed = {
+                k: v
+                for k, v in pack.fill(form.flow, text, entities, locale).items()
+                if k in flow.slots
+            }
+            if not any(v is not None for v in computed.values()):
+                computed = {}
+            for name, value in computed.items():
+                slot = flow.slots[name]
+                if isinstance(value, str) and slot.type in self.extractor.specs:
+                    value = self.extractor.canonical(slot.type, value)
+                problem = None if value is None else self._invalid(slot, value, now)
+                if problem is not None:
+                    notes.append(_Refusal(name, problem, value))
+                    continue
+                form.values[name] = value
         order = [requested] if requested in flow.slots else []
         order += [name for name in flow.slots if name != requested]
         for name in order:
+            if name in computed:
+                continue
             slot = flow.slots[name]
             asked = name == requested
             if form.values.get(name) is not None and not (asked or revising):
                 continue
             value, index = self._value(slot, entities, used, asked=asked, now=now)
+            if not asked and self._carries(form.flow, slot, value):
+                value, index = None, None  # "음악 틀어 줘": the command's own words, no name
             if value is None and asked and self._takes_free_text(slot):
                 value = None if is_question(text) and len(text.split()) > 2 else _answer_text(text)
                 if value is not None and slot.type != "text":
@@ -453,14 +514,65 @@ class TaskSkill:
             if value is None:
                 continue
             problem = self._invalid(slot, value, now)
+            closed = (
+                None if problem is not None else self._closed(flow, slot, value, form, now, locale)
+            )
+            if closed is not None:
+                problem = "closed"
             if problem is not None:
                 if asked or revising or form.values.get(name) is None:
-                    notes.append(_Refusal(name, problem, value))
+                    notes.append(_Refusal(name, problem, value, closed))
                 continue
             if index is not None and entities[index].type != "datetime":
                 used.add(index)  # a datetime fills both a date and a time slot
             form.values[name] = value
         return notes
+
+    def _carries(self, flow_name: str, slot: SlotSpec, value: Any) -> bool:
+        """Whether a free value is only words the flow's examples say around their entities."""
+        spec = self.extractor.specs.get(slot.type)
+        if spec is None or not spec.free or not isinstance(value, str) or value in spec.values:
+            return False
+        flow = self.model.flows[flow_name]
+        words = self._carrier.get(flow.intent or flow_name, set())
+        return all(strip_particle(w.lower()) in words for w in value.split())
+
+    def _closed(
+        self,
+        flow: FlowSpec,
+        slot: SlotSpec,
+        value: Any,
+        form: _Form,
+        now: datetime,
+        locale: str,
+    ) -> str | None:
+        """Why a date or time is outside the slot's opening hours (with the nearest open
+        slots), or None. A time is checked against the form's date."""
+        if slot.hours is None or slot.hours not in self.hours:
+            return None
+        from assistant.tasks.hours import bookable, refusal
+
+        hours = self.hours[slot.hours]
+        day: date | None = None
+        clock: str | None = None
+        try:
+            if slot.type == "datetime":
+                moment = datetime.fromisoformat(str(value))
+                day, clock = moment.date(), moment.strftime("%H:%M")
+            elif slot.type == "date":
+                day = date.fromisoformat(str(value))
+            elif slot.type == "time":
+                clock = str(value)
+                other = next(
+                    (form.values.get(n) for n, s in flow.slots.items() if s.type == "date"), None
+                )
+                day = None if other is None else date.fromisoformat(str(other))
+        except ValueError:
+            return None
+        if day is None or bookable(hours, day, clock):
+            return None
+        language = locale.split("-")[0].split("_")[0].lower()
+        return refusal(hours, day, clock, language, today=now.date())
 
     def _takes_free_text(self, slot: SlotSpec) -> bool:
         if slot.type == "text":
@@ -645,7 +757,11 @@ class TaskSkill:
                 form.values[name] = slot.default
                 slots_update[name] = slot.default
         action = flow.action
-        reply = self._done_reply(flow, form.values, locale, route, confidence)
+        pack = self.pack_of(flow_name)
+        if pack is not None:
+            reply = self._pack_reply(pack, flow_name, flow, form.values, turn, route, confidence)
+        else:
+            reply = self._done_reply(flow, form.values, locale, route, confidence)
         update = ContextUpdate(
             topic=route,
             slots=slots_update,
@@ -677,6 +793,8 @@ class TaskSkill:
         """A refused value in words: the slot's own `invalid` message, else a general one."""
         if isinstance(note, str):
             return note
+        if note.text is not None:
+            return note.text
         slot = flow.slots[note.slot]
         if slot.invalid is not None and note.problem != "past":
             template = slot.invalid.get(locale)
@@ -691,6 +809,32 @@ class TaskSkill:
                 "values": ", ".join(slot.values),
             },
         )
+
+    def _pack_reply(
+        self,
+        pack: Pack,
+        flow_name: str,
+        flow: FlowSpec,
+        values: dict[str, Any],
+        turn: TurnInput,
+        route: str,
+        confidence: float,
+    ) -> Reply:
+        """A pack's flow done: its directives, or what the device lacks to carry them out
+        (a device that lists the directives it supports), on the flow's route."""
+        tag = _tag(turn)
+        directives, said = pack.finish(flow_name, values, tag)
+        supported = turn.utterance.device.supported_directives
+        lacking = [d.name for d in directives if supported and d.name not in supported]
+        if lacking:
+            title = flow.title.get(turn.locale) or flow_name
+            text = pack.missing(flow_name, title, lacking, tag)
+            return Reply(parts=(TextPart(text=text),), route=route, confidence=confidence)
+        parts: list[ReplyPart] = [
+            DirectivePart(name=d.name, payload=d.payload, text=said if i == 0 else "")
+            for i, d in enumerate(directives)
+        ]
+        return Reply(parts=tuple(parts), route=route, confidence=confidence)
 
     def _done_reply(
         self, flow: FlowSpec, values: dict[str, Any], locale: str, route: str, confidence: float
@@ -821,6 +965,29 @@ class TaskSkill:
         return candidate.model_copy(update={"reply": reply, "update": update, "details": details})
 
 
+def _carrier_words(model: TaskModel) -> dict[str, set[str]]:
+    """Per intent, the words its examples say outside their entities ("틀어", "음악", "play",
+    "some"): what a free entity's value never is on its own."""
+    found: dict[str, set[str]] = {}
+    for intent, examples in model.nlu.intents.items():
+        words = found.setdefault(intent, set())
+        for example in examples:
+            plain, annotations = parse_annotations(example)
+            for a in sorted(annotations, key=lambda a: -a.start):
+                plain = plain[: a.start] + " " + plain[a.end :]
+            words.update(strip_particle(w.lower()) for w in re.findall(r"[\w'-]+", plain))
+    return found
+
+
+def _tag(turn: TurnInput) -> str:
+    """The turn's locale with its region where the device gave one ("en-US"): units depend
+    on it."""
+    given = turn.utterance.locale or ""
+    if given.split("-")[0].split("_")[0].lower() == turn.locale:
+        return given
+    return turn.locale
+
+
 def _fill_payload(payload: Any, values: dict[str, Any]) -> Any:
     """A directive's payload with `{slot}` replaced: by the raw value where the whole string is
     one placeholder (numbers stay numbers), else as text."""
@@ -838,9 +1005,27 @@ def _fill_payload(payload: Any, values: dict[str, Any]) -> Any:
 
 def build_task_skill(options: TaskOptions, spec: SkillSpec, bot: Bot) -> TaskSkill:
     """Load the flows and NLU data, learn the intents; `SkillLoadError` on failure."""
-    if not options.flows and not options.nlu:
-        raise SkillLoadError("a task skill needs flows files (options.flows)")
-    model = load_flows([bot.path(p) for p in options.flows], [bot.path(p) for p in options.nlu])
+    if not options.flows and not options.nlu and not options.packs:
+        raise SkillLoadError("a task skill needs flows files (options.flows) or packs")
+    try:
+        packs = [load_pack(name) for name in options.packs]
+    except ValueError as e:
+        raise SkillLoadError(f"packs: {e}") from e
+    model = load_flows(
+        [p.flows_file for p in packs] + [bot.path(p) for p in options.flows],
+        [bot.path(p) for p in options.nlu],
+    )
+    unknown = [
+        f"flows.{f}.slots.{n}.hours: {s.hours!r}"
+        for f, flow in model.flows.items()
+        for n, s in flow.slots.items()
+        if s.hours is not None and s.hours not in bot.config.hours
+    ]
+    if unknown:
+        raise SkillLoadError(
+            f"no such opening hours in bot.yaml (hours: {sorted(bot.config.hours)}): "
+            + "; ".join(unknown)
+        )
     if not model.flows:
         raise SkillLoadError(f"no flows in {options.flows}: declare at least one under flows:")
     policy = bot.config.policy
@@ -881,6 +1066,8 @@ def build_task_skill(options: TaskOptions, spec: SkillSpec, bot: Bot) -> TaskSki
         max_attempts=options.max_attempts,
         form_lifespan=options.form_lifespan,
         form_ttl=options.form_ttl,
+        packs=packs,
+        hours=bot.config.hours,
     )
 
 

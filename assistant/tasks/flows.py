@@ -75,6 +75,8 @@ class SlotSpec(_Strict):
     pattern: str | None = None
     weekdays: list[int] | None = Field(default=None, description="allowed days, 0 = Monday")
     future: bool = Field(default=False, description="dates and times not in the past")
+    #: the bot's opening hours (bot.yaml `hours`) a date, time or datetime must fall within
+    hours: str | None = None
     invalid: Localized | None = None
     default: Any = None
 

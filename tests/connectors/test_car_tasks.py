@@ -113,7 +113,10 @@ async def test_a_car_without_climate_control_is_told_so(client: httpx.AsyncClien
         vehicle={"state": "parked", "capabilities": ["screen", "media"]},
     )
     assert answer["directives"] == []
-    assert answer["speech"]["text"] == "이 차량에서는 지원하지 않는 기능이에요."
+    assert answer["route"] == "task:set_temperature"
+    assert answer["speech"]["text"] == (
+        "이 차량에는 공조(에어컨·히터) 기능이 없어서 실내 온도 설정은 할 수 없어요."
+    )
 
 
 async def test_a_misheard_first_hypothesis_of_a_task(client: httpx.AsyncClient) -> None:

@@ -18,7 +18,7 @@ Order of decision (`choose`):
 Before 2 and 3, an answer from the documents and an FAQ answer are weighed against the question
 (`_arbitrate`): when the question asks for a number, a speed, a duration, a place or a setting
 (`assistant.mrc.question.asked_kinds`, which the MRC skill records in its candidate), an FAQ
-answer that holds none of what the manual's span holds of it does not beat that span; nor does
+answer that lacks what the manual's span and its sentence hold of it does not beat that span; nor does
 one that holds less of the question's content words than the manual's sentence does, by
 `COVERAGE_MARGIN` or more. The MRC candidate must pass its own threshold. The reasons go to the
 turn log (`Decision.notes`, one per candidate concerned).
@@ -124,8 +124,9 @@ def _arbitrate(passing: Sequence[Candidate]) -> dict[int, dict[str, Any]]:
     if documents is None:
         return {}
     asks = _asks(documents) or frozenset()
-    span = str(documents.details.get("answer", ""))
-    held = asks & kinds_in(span)
+    # what the reply says: the span and the sentence around it ("여섯 자리" may be cut short)
+    said = f"{documents.details.get('answer', '')}\n{documents.details.get('sentence', '')}"
+    held = asks & kinds_in(said)
     terms = frozenset(str(t) for t in documents.details.get("terms", ()))
     covered = float(documents.details.get("sentence_overlap", 0.0))
     notes: dict[int, dict[str, Any]] = {}

@@ -187,7 +187,7 @@ def main() -> None:
                     sys.executable,
                     __file__,
                     "--questions",
-                    *map(str, args.questions),
+                    *(str(p.resolve()) for p in args.questions),
                     "--json",
                     file.name,
                 ],

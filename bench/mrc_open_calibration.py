@@ -1,7 +1,8 @@
 """The e5 reader's open-mode confidence: fitted and measured where most passages lack the answer.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/mrc_open_calibration.py \\
-        --squad /work/shared/eval/mrc/korquad1_dev_part_a.json --articles 48-69 --every 3 \\
+        --squad /work/shared/eval/mrc/korquad1_dev_part_a.json --articles 48-69 --every 8 \\
+        --offset 2 \\
         [--encoder e5|none] [--examples runs/open-examples.jsonl] [--write] [--json OUT]
 
 Every paragraph of the file is a passage of one index (open mode, as `assistant eval mrc
@@ -62,7 +63,9 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
     questions = load_squad(args.squad)
     by_paragraph = paragraph_passages(questions)
     articles = parse_articles(args.articles)
-    chosen = [q for q in questions if articles is None or q.article in articles][:: args.every]
+    chosen = [q for q in questions if articles is None or q.article in articles][
+        args.offset :: args.every
+    ]
     encoder = None
     if args.encoder != "none":
         encoder = CachedEncoder(
@@ -78,14 +81,23 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
     reader = E5Reader()
     reader.warm_up()
     rows: list[dict[str, Any]] = []
+    windows: dict[str, Any] = {}
+
+    def read(question: str, passage: Any) -> Any:
+        """The windows of one passage, read once per question (both askings share most)."""
+        if passage.id not in windows:
+            windows[passage.id] = reader._scored(question, [passage])
+        return windows[passage.id]
+
     for n, q in enumerate(chosen):
+        windows.clear()
         language = language_of(q.context)
         terms = question_terms(q.question)
         gold = f"p{q.paragraph}"
         for held_out in (False, True):
             hits = index.search(q.question, 3, exclude=[gold] if held_out else [])
             passages = [h.passage for h in hits]
-            scored = reader._scored(q.question, passages)
+            scored = [w for p in passages for w in read(q.question, p)]
             old = reader.spans_of(scored)
             spans = reader.spans_of(scored, null_margin=math.inf)[:MAX_SPANS]
             ranks = {p.id: i for i, p in enumerate(passages)}
@@ -117,6 +129,55 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
             )
         if n % 20 == 0:
             print(f"{n + 1}/{len(chosen)}", file=sys.stderr)
+    return rows
+
+
+def collect_manual(path: Path) -> list[dict[str, Any]]:
+    """Examples from questions about the demo bot's manual (`assistant/demo_bot/eval/`), asked
+    as the demo bot's MRC skill asks them; a span is right when it holds one of the
+    question's facts or is most of one (spaces and case ignored)."""
+    import re
+
+    from assistant.config import load_bot
+    from assistant.skills import build_skills
+    from assistant.skills.mrc import MrcSkill
+
+    def squash(text: str) -> str:
+        return re.sub(r"\s+", "", text).lower()
+
+    def right(span: str, facts: list[str]) -> int:
+        s = squash(span)
+        return int(
+            any(squash(f) in s or (s in squash(f) and 2 * len(s) >= len(squash(f))) for f in facts)
+        )
+
+    skill = next(s for _, s in build_skills(load_bot(None)) if isinstance(s, MrcSkill))
+    reader = skill.reader
+    assert isinstance(reader, E5Reader)
+    rows: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        q = json.loads(line)
+        hits = skill.retrieve(q["question"], q["locale"], skill.passages)
+        passages = [h.passage for h in hits]
+        terms = question_terms(q["question"])
+        ranks = {p.id: i for i, p in enumerate(passages)}
+        spans = reader.spans(q["question"], passages, null_margin=math.inf)[:MAX_SPANS]
+        rows.append(
+            {
+                "id": q["id"],
+                "article": -1,  # not a KorQuAD article: always on the training side
+                "held_out": not q["facts"],
+                "retrieved": True,
+                "old": None,
+                "spans": [
+                    {
+                        **span_features(s, terms, ranks[s.passage.id]),
+                        "right": right(s.passage.text[s.start : s.end], q["facts"]),
+                    }
+                    for s in spans
+                ],
+            }
+        )
     return rows
 
 
@@ -168,9 +229,13 @@ def main() -> None:
     parser.add_argument("--squad", type=Path)
     parser.add_argument("--articles", default="48-69")
     parser.add_argument("--every", type=int, default=3)
+    parser.add_argument("--offset", type=int, default=0, help="start at this question")
     parser.add_argument("--encoder", default="e5")
     parser.add_argument("--examples", type=Path)
     parser.add_argument("--refit", action="store_true", help="fit on --examples, read nothing")
+    parser.add_argument(
+        "--manual", type=Path, help="also fit on these demo-manual questions (the dev file)"
+    )
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -182,6 +247,9 @@ def main() -> None:
         rows = collect(args)
         if args.examples is not None:
             args.examples.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    manual: list[dict[str, Any]] = []
+    if args.manual is not None:
+        manual = collect_manual(args.manual)
     articles = sorted({r["article"] for r in rows})
     half = set(articles[: len(articles) // 2])
     folds = [
@@ -189,8 +257,8 @@ def main() -> None:
         [r for r in rows if r["article"] not in half],
     ]
     after: list[tuple[float, int]] = []
-    for i in (0, 1):
-        after += chosen_answers(folds[i], fit(folds[1 - i]))
+    for i in (0, 1):  # scored on KorQuAD articles only; the manual's questions always train
+        after += chosen_answers(folds[i], fit(folds[1 - i] + manual))
     before = [tuple(r["old"]) for r in rows if r["old"] is not None]
     result = {
         "askings": len(rows),
@@ -200,13 +268,14 @@ def main() -> None:
         "own_paragraph_askings": sum(1 for r in rows if not r["held_out"]),
     }
     if args.write:
-        calibration = fit(rows)
+        calibration = fit(rows + manual)
         calibration = OpenCalibration(
             calibration.coef,
             calibration.intercept,
             FEATURES,
             {
-                "data": f"{args.squad.name if args.squad else 'examples'}, articles {args.articles}, every {args.every}. question",
+                "data": f"{args.squad.name if args.squad else 'examples'}, articles "
+                f"{args.articles}, every {args.every}. question from the {args.offset}. on",
                 "examples": sum(len(r["spans"]) for r in rows),
                 "askings": len(rows),
                 "label": "F1 >= 0.5 of each span the windows propose (no null margin), 3 passages "
@@ -214,6 +283,8 @@ def main() -> None:
                 "own paragraph left out",
                 "ece_2fold_by_article": result["after_open_calibration_2fold"].get("ece"),
                 "ece_reader_calibration_open_mode": result["before_reader_calibration"].get("ece"),
+                "manual_questions": args.manual.name if args.manual else None,
+                "manual_examples": sum(len(r["spans"]) for r in manual),
             },
         )
         result["written"] = str(calibration.save(DEFAULT_MODEL))

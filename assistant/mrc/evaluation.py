@@ -71,14 +71,17 @@ def evaluate(
     mode: Mode = "reader",
     index: PassageIndex | None = None,
     passages: int = 3,
+    corpus: Sequence[SquadQuestion] | None = None,
 ) -> EvalResult:
-    """Read every question and score the answers; see the module docstring."""
+    """Read every question and score the answers; see the module docstring. In open mode the
+    index holds the paragraphs of `corpus` (all questions of the file; default `questions`)."""
     by_paragraph = paragraph_passages(questions)
     index = index if index is not None else PassageIndex()
     index_seconds = 0.0
     if mode == "open":
         started = time.perf_counter()
-        index.reset(by_paragraph.values())
+        everything = paragraph_passages(corpus) if corpus is not None else by_paragraph
+        index.reset(everything.values())
         index_seconds = time.perf_counter() - started
     predictions: dict[str, str] = {}
     em = f1 = sentence_hits = retrieved = answered = 0.0
@@ -120,7 +123,7 @@ def evaluate(
         "ms_p99": round(1000 * sorted(times)[int(0.99 * (len(times) - 1))], 2) if times else 0.0,
     }
     if mode == "open":
-        metrics["passages"] = len(by_paragraph)
+        metrics["passages"] = len(everything)
         metrics["retrieved_at_k"] = round(retrieved / n, 4)
         for k in RECALL_AT:
             metrics[f"recall@{k}"] = round(recall[k] / n, 4)

@@ -9,9 +9,13 @@ best answer becomes one candidate:
 - parts: the sentence that holds the answer (text, and speech on voice devices), then a card
   with the answer span as title and the source (document title > section) as description;
 - route `mrc:<document>#<passage>`, the active topic likewise;
-- confidence: the reader's score of the span (bounded in [0, 1], rising with it; for the e5
-  reader the calibrated probability that the answer is right); no candidate below
-  `min_confidence`.
+- confidence: for the e5 reader, the probability that the span is right given what the reader
+  says and how much of the question its sentence and section hold (the open-mode calibration,
+  `assistant.mrc.open_mode`: most retrieved passages do not hold the answer); for other
+  readers their score; no candidate below `min_confidence`;
+- details: besides the span and its source, what the question asks for (`asks`: number,
+  speed, duration, place, setting), its content words (`terms`) and how many of them the
+  span's sentence holds (`sentence_overlap`): the policy weighs FAQ answers against them.
 
 The work runs in a worker thread under a time budget (`time_budget_ms`): past it the skill
 proposes nothing and logs `mrc.time_budget_exceeded`, so a slow reader never holds a turn.
@@ -177,6 +181,7 @@ class MrcSkill:
         details: dict[str, Any] = {
             "reader": self.reader.name,
             "answer": answer.text,
+            "sentence": answer.sentence,
             "document": answer.passage.document,
             "section": list(answer.passage.section),
             "start": answer.start,

@@ -20,7 +20,9 @@ Before 2 and 3, an answer from the documents and an FAQ answer are weighed again
 (`assistant.mrc.question.asked_kinds`, which the MRC skill records in its candidate), an FAQ
 answer that lacks what the manual's span and its sentence hold of it does not beat that span; nor does
 one that holds less of the question's content words than the manual's sentence does, by
-`COVERAGE_MARGIN` or more. The MRC candidate must pass its own threshold. The reasons go to the
+`COVERAGE_MARGIN` or more. The MRC candidate must pass its own threshold; for the first rule it
+may be in the grey zone instead (at least `clarify_threshold`) when its sentence holds half the
+question's words (`MIN_GREY_COVERAGE`), and then it is the answer. The reasons go to the
 turn log (`Decision.notes`, one per candidate concerned).
 
 A `resume` candidate (an open form's next prompt) is never chosen: when another skill answered
@@ -57,6 +59,10 @@ CLARIFY_CONTEXT = "clarify"
 #: How much more of the question's content words the manual's sentence must hold than an FAQ
 #: answer for the manual to win over it (see `_arbitrate`).
 COVERAGE_MARGIN = 0.34
+#: A manual span in the grey zone (between `clarify_threshold` and its threshold) wins over an
+#: FAQ answer lacking the kind asked for only when its sentence holds this share of the
+#: question's content words: it is about the question, and it says what the FAQ does not.
+MIN_GREY_COVERAGE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +102,14 @@ def choose(
     floor = [c for c in passing if c.holds_floor]
     if floor:
         return _answer(floor[0])
-    notes = _arbitrate(passing)
+    notes = _arbitrate(best_first, policy)
     if notes:
-        passing = [c for c in passing if notes.get(id(c), {}).get("set_aside") is not True]
+        promoted = [c for c in best_first if notes.get(id(c), {}).get("why") == "answers_question"]
+        passing = [
+            c
+            for c in best_first
+            if (c in passing or c in promoted) and notes.get(id(c), {}).get("set_aside") is not True
+        ]
     winner = _first_by_precedence(passing, policy.precedence)
     if winner is not None:
         runner_up = next((c for c in passing if c.reply.route != winner.reply.route), None)
@@ -116,13 +127,15 @@ def choose(
     return _resumed(_fallback(messages, locale), resume)
 
 
-def _arbitrate(passing: Sequence[Candidate]) -> dict[int, dict[str, Any]]:
-    """Does each FAQ answer answer the question as well as the manual's span does? Notes by
-    `id` of the candidates concerned; an FAQ candidate noted `set_aside` cannot win. See the
-    module docstring."""
-    documents = next((c for c in passing if _asks(c) is not None), None)
-    if documents is None:
+def _arbitrate(best_first: Sequence[Candidate], policy: PolicyConfig) -> dict[int, dict[str, Any]]:
+    """Does each passing FAQ answer answer the question as well as the manual's span does?
+    Notes by `id` of the candidates concerned: an FAQ candidate noted `set_aside` cannot win,
+    the manual's candidate noted `answers_question` may (see the module docstring)."""
+    documents = next((c for c in best_first if _asks(c) is not None), None)
+    if documents is None or documents.confidence < policy.clarify_threshold:
         return {}
+    passes = documents.confidence >= policy.threshold(documents.skill)
+    about = float(documents.details.get("sentence_overlap", 0.0)) >= MIN_GREY_COVERAGE
     asks = _asks(documents) or frozenset()
     # what the reply says: the span and the sentence around it ("여섯 자리" may be cut short)
     said = f"{documents.details.get('answer', '')}\n{documents.details.get('sentence', '')}"
@@ -130,15 +143,19 @@ def _arbitrate(passing: Sequence[Candidate]) -> dict[int, dict[str, Any]]:
     terms = frozenset(str(t) for t in documents.details.get("terms", ()))
     covered = float(documents.details.get("sentence_overlap", 0.0))
     notes: dict[int, dict[str, Any]] = {}
-    for c in passing:
-        if c.skill == documents.skill or c.details.get("decision") != "answer":
-            continue  # only FAQ answers are weighed against the manual
+    for c in best_first:
+        if (
+            c.skill == documents.skill
+            or c.details.get("decision") != "answer"
+            or c.confidence < policy.threshold(c.skill)
+        ):
+            continue  # only FAQ answers that would be given are weighed against the manual
         text = c.reply.plain_text()
         missing = sorted(held - kinds_in(text))
         faq_covered = overlap(terms, text) if terms else 0.0
-        if missing:
+        if missing and (passes or about):
             reason = {"set_aside": True, "why": "lacks_answer_kind", "kinds": missing}
-        elif terms and covered - faq_covered >= COVERAGE_MARGIN:
+        elif passes and terms and covered - faq_covered >= COVERAGE_MARGIN:
             reason = {
                 "set_aside": True,
                 "why": "covers_less_of_question",

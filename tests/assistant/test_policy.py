@@ -241,3 +241,17 @@ def test_other_skills_are_not_weighed_against_the_manual() -> None:
     mrc = manual_span("15초", "손을 15초 넘게 떼면 경고가 나옵니다.", 0.6, **ASKS_SECONDS)
     d = pick(task, mrc)
     assert d.chosen is task and not d.notes
+
+
+def test_a_grey_zone_manual_span_about_the_question_answers_what_the_faq_lacks() -> None:
+    faq = faq_answer("스티어링 휠의 차로 유지 버튼을 누르면 켜집니다.", 0.95)
+    mrc = manual_span(
+        "15초", "손을 15초 넘게 떼면 경고가 나옵니다.", 0.4, sentence_overlap=0.75, **ASKS_SECONDS
+    )
+    d = pick(faq, mrc)
+    assert d.chosen is mrc and d.notes[0]["why"] == "lacks_answer_kind"
+    # below the clarification threshold the manual's span is no answer at all
+    weak = manual_span(
+        "15초", "손을 15초 넘게 떼면 경고가 나옵니다.", 0.2, sentence_overlap=1.0, **ASKS_SECONDS
+    )
+    assert pick(faq, weak).chosen is faq

@@ -24,7 +24,7 @@ F1 >= 0.5). It ships beside the span model (`<model>.open-calibration.json`).
     >>> terms = question_terms("와이퍼 레버 세 칸 내리면 어떻게 작동해?")
     >>> sorted(terms)
     ['내리', '레버', '와이퍼', '작동', '칸']
-    >>> round(overlap(terms, "두 칸 내리면 저속으로 작동합니다.", "와이퍼 작동"), 2)
+    >>> round(overlap(terms, "레버를 두 칸 내리면 저속으로 작동합니다.", "와이퍼 작동"), 2)
     1.0
 """
 

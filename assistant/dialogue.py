@@ -541,8 +541,9 @@ def _candidate_log(candidates: Sequence[Candidate], decision: Decision) -> list[
             "holds_floor": c.holds_floor,
             "suggestion": c.suggestion,
             "details": c.details,
+            **({"policy": decision.notes[i]} if i in decision.notes else {}),
         }
-        for c in candidates
+        for i, c in enumerate(candidates)
     ]
 
 

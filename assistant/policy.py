@@ -15,6 +15,16 @@ Order of decision (`choose`):
    `handoff_after`-th fallback in a row, the conversation is handed to a person (route
    `handoff`).
 
+Before 2 and 3, an answer from the documents and an FAQ answer are weighed against the question
+(`_arbitrate`): when the question asks for a number, a speed, a duration, a place or a setting
+(`assistant.mrc.question.asked_kinds`, which the MRC skill records in its candidate), an FAQ
+answer that lacks what the manual's span and its sentence hold of it does not beat that span; nor does
+one that holds less of the question's content words than the manual's sentence does, by
+`COVERAGE_MARGIN` or more. The MRC candidate must pass its own threshold; for the first rule it
+may be in the grey zone instead (at least `clarify_threshold`) when its sentence holds half the
+question's words (`MIN_GREY_COVERAGE`), and then it is the answer. The reasons go to the
+turn log (`Decision.notes`, one per candidate concerned).
+
 A `resume` candidate (an open form's next prompt) is never chosen: when another skill answered
 the turn (an interruption), or nothing did, its parts follow the reply, so the form goes on.
 
@@ -23,11 +33,13 @@ Ties are broken by the order of the skills in `bot.yaml`, then by the order a sk
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from assistant.config import Messages, PolicyConfig
+from assistant.mrc.confidence import overlap
+from assistant.mrc.question import kinds_in
 from assistant.types import (
     Candidate,
     ContextUpdate,
@@ -44,6 +56,14 @@ Outcome = Literal["answer", "clarify", "fallback", "handoff"]
 #: The named context a clarification leaves, holding the questions it offered.
 CLARIFY_CONTEXT = "clarify"
 
+#: How much more of the question's content words the manual's sentence must hold than an FAQ
+#: answer for the manual to win over it (see `_arbitrate`).
+COVERAGE_MARGIN = 0.34
+#: A manual span in the grey zone (between `clarify_threshold` and its threshold) wins over an
+#: FAQ answer lacking the kind asked for only when its sentence holds this share of the
+#: question's content words: it is about the question, and it says what the FAQ does not.
+MIN_GREY_COVERAGE = 0.5
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -54,6 +74,8 @@ class Decision:
     outcome: Outcome
     chosen: Candidate | None
     update: ContextUpdate
+    #: why the policy set candidates aside, by their position among the turn's candidates
+    notes: Mapping[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def choose(
@@ -80,12 +102,22 @@ def choose(
     floor = [c for c in passing if c.holds_floor]
     if floor:
         return _answer(floor[0])
+    notes = _arbitrate(best_first, policy)
+    if notes:
+        promoted = [c for c in best_first if notes.get(id(c), {}).get("why") == "answers_question"]
+        passing = [
+            c
+            for c in best_first
+            if (c in passing or c in promoted) and notes.get(id(c), {}).get("set_aside") is not True
+        ]
     winner = _first_by_precedence(passing, policy.precedence)
     if winner is not None:
         runner_up = next((c for c in passing if c.reply.route != winner.reply.route), None)
         if runner_up is not None and _close(winner, runner_up, policy):
-            return _resumed(_clarify([winner, runner_up], messages.clarify.get(locale)), resume)
-        return _resumed(_answer(winner), resume)
+            decision = _clarify([winner, runner_up], messages.clarify.get(locale))
+        else:
+            decision = _answer(winner)
+        return _noted(_resumed(decision, resume), candidates, notes)
 
     suggestions = _suggestions(best_first, policy)
     if suggestions:
@@ -93,6 +125,70 @@ def choose(
     if policy.handoff_after and failures + 1 >= policy.handoff_after:
         return handoff(messages, locale, reason="repeated_failures")
     return _resumed(_fallback(messages, locale), resume)
+
+
+def _arbitrate(best_first: Sequence[Candidate], policy: PolicyConfig) -> dict[int, dict[str, Any]]:
+    """Does each passing FAQ answer answer the question as well as the manual's span does?
+    Notes by `id` of the candidates concerned: an FAQ candidate noted `set_aside` cannot win,
+    the manual's candidate noted `answers_question` may (see the module docstring)."""
+    documents = next((c for c in best_first if _asks(c) is not None), None)
+    if documents is None or documents.confidence < policy.clarify_threshold:
+        return {}
+    passes = documents.confidence >= policy.threshold(documents.skill)
+    about = float(documents.details.get("sentence_overlap", 0.0)) >= MIN_GREY_COVERAGE
+    asks = _asks(documents) or frozenset()
+    # what the reply says: the span and the sentence around it ("여섯 자리" may be cut short)
+    said = f"{documents.details.get('answer', '')}\n{documents.details.get('sentence', '')}"
+    held = asks & kinds_in(said)
+    terms = frozenset(str(t) for t in documents.details.get("terms", ()))
+    covered = float(documents.details.get("sentence_overlap", 0.0))
+    notes: dict[int, dict[str, Any]] = {}
+    for c in best_first:
+        if (
+            c.skill == documents.skill
+            or c.details.get("decision") != "answer"
+            or c.confidence < policy.threshold(c.skill)
+        ):
+            continue  # only FAQ answers that would be given are weighed against the manual
+        text = c.reply.plain_text()
+        missing = sorted(held - kinds_in(text))
+        faq_covered = overlap(terms, text) if terms else 0.0
+        if missing and (passes or about):
+            reason = {"set_aside": True, "why": "lacks_answer_kind", "kinds": missing}
+        elif passes and terms and covered - faq_covered >= COVERAGE_MARGIN:
+            reason = {
+                "set_aside": True,
+                "why": "covers_less_of_question",
+                "faq_coverage": round(faq_covered, 3),
+                "document_coverage": round(covered, 3),
+            }
+        else:
+            continue
+        notes[id(c)] = {**reason, "against": documents.reply.route}
+        notes[id(documents)] = {"why": "answers_question", "over": c.reply.route}
+    return notes
+
+
+def _asks(candidate: Candidate) -> frozenset[str] | None:
+    """What a document answer's question asked for (None: no such candidate)."""
+    asks = candidate.details.get("asks")
+    return frozenset(str(a) for a in asks) if isinstance(asks, list | tuple) else None
+
+
+def _noted(
+    decision: Decision, candidates: Sequence[Candidate], notes: Mapping[int, dict[str, Any]]
+) -> Decision:
+    """The decision with the arbitration's notes, keyed by the candidates' positions."""
+    if not notes:
+        return decision
+    by_position = {i: notes[id(c)] for i, c in enumerate(candidates) if id(c) in notes}
+    return Decision(
+        reply=decision.reply,
+        outcome=decision.outcome,
+        chosen=decision.chosen,
+        update=decision.update,
+        notes=by_position,
+    )
 
 
 def _first_by_precedence(
@@ -134,7 +230,13 @@ def _resumed(decision: Decision, resume: Candidate | None) -> Decision:
             if d not in {c.name for c in then.activate}
         ),
     )
-    return Decision(reply=reply, outcome=decision.outcome, chosen=decision.chosen, update=update)
+    return Decision(
+        reply=reply,
+        outcome=decision.outcome,
+        chosen=decision.chosen,
+        update=update,
+        notes=decision.notes,
+    )
 
 
 def handoff(messages: Messages, locale: str, *, reason: str) -> Decision:

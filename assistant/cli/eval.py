@@ -245,6 +245,15 @@ def mrc(
     limit: Annotated[
         int | None, typer.Option(min=1, metavar="N", help="Score at most this many.")
     ] = None,
+    every: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            metavar="N",
+            help="Score every N-th question only (a subset; the corpus "
+            "of open mode stays every paragraph of the file).",
+        ),
+    ] = 1,
 ) -> None:
     """Exact match, F1, answer-sentence hits and latency of an MRC reader (by default the e5
     reader, the MRC skill's own)."""
@@ -259,12 +268,13 @@ def mrc(
         raise typer.BadParameter("--mode must be reader or open")
     try:
         chosen_articles = _article_set(articles)
+        everything = load_squad(data)
         questions = [
             q
-            for q in load_squad(data)
+            for q in everything
             if q.article >= first_article
             and (chosen_articles is None or q.article in chosen_articles)
-        ][:limit]
+        ][::every][:limit]
         chosen = make_reader(reader)
         warm_up = getattr(chosen, "warm_up", None)
         if callable(warm_up):
@@ -280,6 +290,7 @@ def mrc(
             mode="open" if mode == "open" else "reader",
             index=index,
             passages=passages,
+            corpus=everything,
         )
     except MrcError as e:
         typer.echo(f"error: {e}", err=True)

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from assistant.mrc.confidence import OpenCalibration
 from assistant.mrc.e5.span_model import DEFAULT_MODEL, SpanModel, load_span_model
 from assistant.mrc.e5.windows import QUESTION_PREFIX, Window, make_windows
 from assistant.mrc.errors import ReaderError
@@ -202,6 +203,7 @@ class E5Reader:
         self.cache_size = cache_size
         self.model: SpanModel | None = None
         self.calibration: Calibration | None = None
+        self.open_calibration: OpenCalibration | None = None
         self._encoder: Encoder | None = None
         self._contexts: OrderedDict[str, Encoding] = OrderedDict()
         self._lock = threading.Lock()
@@ -245,6 +247,7 @@ class E5Reader:
             # the encoder holds the layers' updates now; the reader keeps the head and meta
             self.model = SpanModel(model.head_weight, model.head_bias, meta=model.meta)
             self.calibration = calibration
+            self.open_calibration = OpenCalibration.beside(self.path)
             self.max_length = self._window[0] or int(model.setting("max_length", 384))
             self.stride = self._window[1] or int(model.setting("stride", 128))
             self.question_tokens = int(model.setting("question_tokens", 64))
@@ -374,13 +377,26 @@ class E5Reader:
             )
         return answers
 
-    def spans(self, question: str, passages: Sequence[Passage]) -> list[Span]:
-        """Every span a window proposes (past the no-answer margin), best first; a span
-        found in several windows keeps its best score."""
+    def spans(
+        self, question: str, passages: Sequence[Passage], *, null_margin: float | None = None
+    ) -> list[Span]:
+        """Every span a window proposes (past the no-answer margin: the span model's, or
+        `null_margin`; `math.inf` keeps every window's spans), best first; a span found in
+        several windows keeps its best score."""
+        return self.spans_of(self._scored(question, passages), null_margin=null_margin)
+
+    def spans_of(
+        self,
+        scored: Sequence[tuple[Passage, str, int, Window, WindowScores]],
+        *,
+        null_margin: float | None = None,
+    ) -> list[Span]:
+        """`spans` of windows already read (`_scored`)."""
+        margin = self.null_margin if null_margin is None else null_margin
         best: dict[tuple[str, int, int], Span] = {}
-        for passage, context, shift, window, scores in self._scored(question, passages):
+        for passage, context, shift, window, scores in scored:
             spans = scores.best_spans(self.max_answer_tokens, self.spans_per_window)
-            if not spans or spans[0][0] + self.null_margin <= scores.null:
+            if not spans or spans[0][0] + margin <= scores.null:
                 continue  # this window says: not here
             for log_score, first, last in spans:
                 start, end = self._characters(context, window, first, last)

@@ -9,9 +9,13 @@ best answer becomes one candidate:
 - parts: the sentence that holds the answer (text, and speech on voice devices), then a card
   with the answer span as title and the source (document title > section) as description;
 - route `mrc:<document>#<passage>`, the active topic likewise;
-- confidence: the reader's score of the span (bounded in [0, 1], rising with it; for the e5
-  reader the calibrated probability that the answer is right); no candidate below
-  `min_confidence`.
+- confidence: for the e5 reader, the probability that the span is right given what the reader
+  says and how much of the question its sentence and section hold (the open-mode calibration,
+  `assistant.mrc.open_mode`: most retrieved passages do not hold the answer); for other
+  readers their score; no candidate below `min_confidence`;
+- details: besides the span and its source, what the question asks for (`asks`: number,
+  speed, duration, place, setting), its content words (`terms`) and how many of them the
+  span's sentence holds (`sentence_overlap`): the policy weighs FAQ answers against them.
 
 The work runs in a worker thread under a time budget (`time_budget_ms`): past it the skill
 proposes nothing and logs `mrc.time_budget_exceeded`, so a slow reader never holds a turn.
@@ -44,9 +48,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.config import Bot, SkillSpec
 from assistant.errors import SkillLoadError
+from assistant.mrc.confidence import overlap, question_terms
 from assistant.mrc.documents import load_documents
 from assistant.mrc.errors import MrcError
 from assistant.mrc.factory import shared_reader
+from assistant.mrc.open_mode import read_retrieved
+from assistant.mrc.question import asked_kinds
 from assistant.mrc.reader import Answer, Reader
 from assistant.mrc.retrieval import PassageHit, PassageIndex
 from assistant.mrc.splitting import split_documents
@@ -141,13 +148,12 @@ class MrcSkill:
         self, question: str, locale: str | None = None, deadline: float | None = None
     ) -> tuple[Answer | None, list[PassageHit]] | None:
         """Retrieve and read (blocking); None when the deadline passed before reading ended."""
-        language = locale.split("-")[0].lower() if locale else None  # ko-KR -> ko
-        hits = self.index.search(question, self.passages, locale=language)
+        hits = self.retrieve(question, locale, self.passages)
         if deadline is not None and time.monotonic() > deadline:
             return None
         passages = [h.passage for h in hits]
         try:
-            answers = self.reader.read(question, passages)
+            answers = read_retrieved(self.reader, question, passages)
         except (MrcError, ValueError) as e:
             if self.fallback is None:
                 raise
@@ -160,15 +166,22 @@ class MrcSkill:
             return None
         return (answers[0] if answers else None), hits
 
+    def retrieve(self, question: str, locale: str | None, k: int) -> list[PassageHit]:
+        """The `k` passages of the locale (`ko-KR` -> `ko`) most like the question."""
+        language = locale.split("-")[0].lower() if locale else None
+        return self.index.search(question, k, locale=language)
+
     def candidate(self, answer: Answer, hits: list[PassageHit], turn: TurnInput) -> Candidate:
         confidence = max(0.0, min(1.0, answer.score))
         route = f"mrc:{answer.passage.id}"
+        terms = question_terms(turn.text)
         reply = answer_reply(
             answer, confidence, locale=turn.locale, voice=turn.utterance.device.has_voice
         )
         details: dict[str, Any] = {
             "reader": self.reader.name,
             "answer": answer.text,
+            "sentence": answer.sentence,
             "document": answer.passage.document,
             "section": list(answer.passage.section),
             "start": answer.start,
@@ -176,6 +189,10 @@ class MrcSkill:
             "passage_start": answer.passage.start,
             "score": round(answer.score, 4),
             "passages": [{"id": h.passage.id, "confidence": round(h.confidence, 4)} for h in hits],
+            # what the policy weighs an FAQ answer against (assistant.policy._arbitrate)
+            "asks": sorted(asked_kinds(turn.text)),
+            "terms": sorted(terms),
+            "sentence_overlap": round(overlap(terms, answer.sentence, answer.passage.heading), 4),
         }
         return Candidate(
             reply=reply,

@@ -161,3 +161,97 @@ def test_repeated_fallbacks_hand_the_conversation_to_a_person() -> None:
     assert d.outcome == "handoff" and d.reply.route == "handoff"
     (part,) = d.reply.parts
     assert isinstance(part, HandoffPart) and part.reason == "repeated_failures"
+
+
+# --- an answer from the documents against an FAQ answer on the same topic ---------------------
+
+
+def faq_answer(text: str, confidence: float) -> Candidate:
+    return Candidate(
+        reply=text_reply(text, "faq:lane-keeping", confidence),
+        confidence=confidence,
+        skill="faq",
+        details={"decision": "answer"},
+        suggestion="차로 유지 보조는 어떻게 켜나요?",
+    )
+
+
+def manual_span(span: str, sentence: str, confidence: float, **details: object) -> Candidate:
+    return Candidate(
+        reply=text_reply(sentence, "mrc:manual-ko#41", confidence),
+        confidence=confidence,
+        skill="mrc",
+        details={"answer": span, **details},
+    )
+
+
+ASKS_SECONDS = {"asks": ["duration", "number"], "terms": ["손", "핸들", "떼", "경고"]}
+
+
+def test_an_faq_answer_without_the_asked_duration_does_not_beat_the_manuals_span() -> None:
+    faq = faq_answer(
+        "스티어링 휠의 차로 유지 버튼을 누르면 켜집니다. 손은 항상 핸들에 올려 두세요.", 0.95
+    )
+    mrc = manual_span(
+        "15초",
+        "손을 15초 넘게 핸들에서 떼면 경고가 나오고 기능이 꺼집니다.",
+        0.6,
+        sentence_overlap=1.0,
+        **ASKS_SECONDS,
+    )
+    d = pick(faq, mrc)
+    assert d.chosen is mrc
+    assert d.notes[0]["why"] == "lacks_answer_kind" and d.notes[0]["kinds"] == [
+        "duration",
+        "number",
+    ]
+    assert d.notes[1] == {"why": "answers_question", "over": "faq:lane-keeping"}
+
+
+def test_an_faq_answer_holding_what_is_asked_keeps_its_place() -> None:
+    faq = faq_answer("핸들에서 손을 15초 넘게 떼면 경고가 나옵니다.", 0.95)
+    mrc = manual_span("15초", "손을 15초 넘게 핸들에서 떼면 경고가 나옵니다.", 0.6, **ASKS_SECONDS)
+    d = pick(faq, mrc)
+    assert d.chosen is faq and not d.notes
+
+
+def test_a_manual_span_below_its_threshold_sets_no_faq_answer_aside() -> None:
+    faq = faq_answer("스티어링 휠의 차로 유지 버튼을 누르면 켜집니다.", 0.95)
+    mrc = manual_span("15초", "손을 15초 넘게 떼면 경고가 나옵니다.", 0.4, **ASKS_SECONDS)
+    d = pick(faq, mrc)
+    assert d.chosen is faq and not d.notes
+
+
+def test_an_faq_answer_covering_less_of_the_question_gives_way_to_the_manual() -> None:
+    faq = faq_answer("서비스센터에서 교체하거나 순정 와이퍼를 사서 직접 바꿀 수 있습니다.", 0.75)
+    mrc = manual_span(
+        "저속",
+        "두 칸 내리면 저속, 세 칸 내리면 고속으로 작동합니다.",
+        0.55,
+        asks=[],
+        terms=["와이퍼", "레버", "칸", "내리"],
+        sentence_overlap=1.0,
+    )
+    d = pick(faq, mrc)
+    assert d.chosen is mrc and d.notes[0]["why"] == "covers_less_of_question"
+
+
+def test_other_skills_are_not_weighed_against_the_manual() -> None:
+    task = cand("task", 0.9)
+    mrc = manual_span("15초", "손을 15초 넘게 떼면 경고가 나옵니다.", 0.6, **ASKS_SECONDS)
+    d = pick(task, mrc)
+    assert d.chosen is task and not d.notes
+
+
+def test_a_grey_zone_manual_span_about_the_question_answers_what_the_faq_lacks() -> None:
+    faq = faq_answer("스티어링 휠의 차로 유지 버튼을 누르면 켜집니다.", 0.95)
+    mrc = manual_span(
+        "15초", "손을 15초 넘게 떼면 경고가 나옵니다.", 0.4, sentence_overlap=0.75, **ASKS_SECONDS
+    )
+    d = pick(faq, mrc)
+    assert d.chosen is mrc and d.notes[0]["why"] == "lacks_answer_kind"
+    # below the clarification threshold the manual's span is no answer at all
+    weak = manual_span(
+        "15초", "손을 15초 넘게 떼면 경고가 나옵니다.", 0.2, sentence_overlap=1.0, **ASKS_SECONDS
+    )
+    assert pick(faq, weak).chosen is faq

@@ -53,6 +53,18 @@ def test_eval_mrc_open_mode() -> None:
     assert metrics["f1"] >= 75.0
 
 
+def test_eval_mrc_open_mode_asks_a_subset_of_all_paragraphs() -> None:
+    data = str(DATA / "mini_squad.json")
+    result = runner.invoke(
+        app, ["eval", "mrc", "--data", data, "--mode", "open", "--every", "2", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    # every paragraph of the file is the corpus, though only 2 of the 4 questions are asked
+    assert metrics["questions"] == 2 and metrics["passages"] == 3
+    assert metrics["recall@1"] <= metrics["recall@3"] == metrics["recall@10"] == 1.0
+
+
 def test_eval_mrc_reads_with_the_skills_reader_by_default() -> None:
     result = runner.invoke(app, ["eval", "mrc", "--data", str(DATA / "mini_squad.json"), "--json"])
     assert result.exit_code == 0, result.output

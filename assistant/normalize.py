@@ -8,8 +8,14 @@
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"\s+")
@@ -40,3 +46,222 @@ def detect_locale(text: str, *, default: str = "ko") -> str:
         return "ko"
     latin = sum(1 for ch in letters if ch.isascii())
     return "en" if latin * 2 >= len(letters) else default
+
+
+# --- robust reading ---------------------------------------------------------------------------
+#
+# What users type is not what the FAQ, the rules and the intent examples were written in:
+# slang and abbreviations ("블투 어케 연결해"), common misspellings and typos ("정비 얘약"),
+# words run together ("보증기간이어떻게돼"). `read_text` gives the text as it was meant, with
+# the changes it made; the dialogue manager puts that reading to the skills beside the text as
+# typed (assistant.dialogue), so a correction that makes things worse costs nothing.
+
+#: Korean particles and endings a slang word may carry ("블투가", "어케요").
+_PARTICLES = frozenset(
+    [
+        "은",
+        "는",
+        "이",
+        "가",
+        "을",
+        "를",
+        "도",
+        "요",
+        "에",
+        "에서",
+        "에선",
+        "으로",
+        "로",
+        "랑",
+        "이랑",
+        "하고",
+        "만",
+        "좀",
+        "의",
+        "와",
+        "과",
+        "이요",
+        "은요",
+        "는요",
+        "도요",
+        "로요",
+        "에요",
+        "야",
+        "이야",
+        "임",
+        "는데",
+        "인데",
+        "부터",
+        "까지",
+        "처럼",
+        "보다",
+        "한테",
+        "께",
+        "이나",
+        "나",
+    ]
+)
+_KO_WORD = re.compile(r"[0-9A-Za-z/\uac00-\ud7a3]+|[\u3131-\u318e]+")
+_EN_WORD = re.compile(r"[0-9A-Za-z/'\-]+")
+_EMOTICON_JAMO = "ㅋㅎㅠㅜ"
+#: A Hangul run this long without a space is read with Kiwi's spacing model.
+_UNSPACED = re.compile(r"[\uac00-\ud7a3]{8,}")
+#: Kiwi's typo model ("basic": ㅐ/ㅔ, 되/돼, 않/안 ...) and the cost it may spend on a text.
+KIWI_TYPOS = "basic"
+KIWI_TYPO_COST = 2.5
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A text as it was meant: `text`, and `changes` as (typed, read) pairs, in order."""
+
+    text: str
+    changes: tuple[tuple[str, str], ...] = ()
+
+
+@functools.cache
+def slang_table() -> dict[str, dict[str, str]]:
+    """locale -> typed form -> meaning, from the table that ships with the package
+    (`assistant/slang.csv`; English forms in lower case)."""
+    table: dict[str, dict[str, str]] = {}
+    source = resources.files("assistant").joinpath("slang.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(source)):
+        form = row["form"].strip()
+        key = form.lower() if row["locale"] == "en" else form
+        table.setdefault(row["locale"], {})[key] = (row["meaning"] or "").strip()
+    return table
+
+
+def expand_slang(text: str, locale: str) -> Reading:
+    """Slang and abbreviations replaced by what they mean: whole words, in Korean also with a
+    particle or ending after them ("블투가" -> "블루투스가"); forms that mean nothing (ㅋㅋ, ㅠㅠ)
+    are dropped."""
+    table = slang_table().get(locale, {})
+    if not table:
+        return Reading(text)
+    changes: list[tuple[str, str]] = []
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if locale == "en":
+            meaning = table.get(word.lower())
+            if meaning is None:
+                return word
+            changes.append((word, meaning))
+            return meaning
+        if len(word) >= 2 and not word.strip(_EMOTICON_JAMO):  # ㅋㅋㅋ, ㅠㅠ: no words
+            changes.append((word, ""))
+            return ""
+        for end in range(len(word), 0, -1):
+            meaning = table.get(word[:end])
+            rest = word[end:]
+            if meaning is not None and (not rest or rest in _PARTICLES):
+                changes.append((word[:end], meaning))
+                return meaning + rest if meaning else rest
+        return word
+
+    pattern = _EN_WORD if locale == "en" else _KO_WORD
+    expanded = pattern.sub(replace, text)
+    return Reading(_SPACES.sub(" ", expanded).strip(), tuple(changes))
+
+
+def correct_korean(text: str) -> Reading:
+    """Typos and misspellings corrected by Kiwi's typo-tolerant analysis (the shared analyser,
+    `faq_index.tokenize.get_kiwi`; typo model `KIWI_TYPOS`), and runs of eight syllables or
+    more without a space spaced by Kiwi's spacing model. Only whole syllables are replaced."""
+    from faq_index.tokenize import get_kiwi
+
+    kiwi = get_kiwi()
+    changes: list[tuple[str, str]] = []
+    tokens = kiwi.tokenize(text, typos=KIWI_TYPOS, typo_cost_threshold=KIWI_TYPO_COST)
+    fixed = text
+    for token in reversed(tokens):
+        if token.typo_cost <= 0:
+            continue
+        typed = text[token.start : token.start + token.len]
+        form = str(token.form)
+        if not form or not all("\uac00" <= ch <= "\ud7a3" for ch in form) or form == typed:
+            continue
+        if len(form) != len(typed):  # a syllable merged with an ending: leave it
+            continue
+        fixed = fixed[: token.start] + form + fixed[token.start + token.len :]
+        changes.append((typed, form))
+    changes.reverse()
+
+    def space(match: re.Match[str]) -> str:
+        run = match.group(0)
+        spaced = str(kiwi.space(run, reset_whitespace=False))
+        if spaced != run:
+            changes.append((run, spaced))
+        return spaced
+
+    fixed = _UNSPACED.sub(space, fixed)
+    return Reading(fixed, tuple(changes))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_WORD = re.compile(r"[A-Za-z][a-z]+")
+
+
+class Vocabulary:
+    """The words a bot's content uses (FAQ questions and answers...), to correct English
+    typos against: a word of five letters or more that the content does not use is replaced
+    by the most frequent content word one edit away (a letter dropped, added, changed, or two
+    swapped), when there is one.
+
+        >>> Vocabulary(["How long is the warranty?"]).correct("how long is the waranty")
+        Reading(text='how long is the warranty', changes=(('waranty', 'warranty'),))
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.counts: dict[str, int] = {}
+        for text in texts:
+            for word in _WORD.findall(text.lower()):
+                self.counts[word] = self.counts.get(word, 0) + 1
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def _near(self, word: str) -> str | None:
+        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+        edits |= {a + c + b for a, b in splits for c in _LETTERS}
+        known = [(self.counts[e], e) for e in edits if e in self.counts]
+        return max(known)[1] if known else None
+
+    def correct(self, text: str) -> Reading:
+        changes: list[tuple[str, str]] = []
+
+        def replace(match: re.Match[str]) -> str:
+            word = match.group(0)
+            lower = word.lower()
+            if len(lower) < 5 or lower in self.counts:
+                return word
+            near = self._near(lower)
+            if near is None:
+                return word
+            changes.append((word, near))
+            return near
+
+        return Reading(_WORD.sub(replace, text), tuple(changes))
+
+
+def read_text(text: str, locale: str, vocabulary: Vocabulary | None = None) -> Reading:
+    """The text as it was meant (see above): slang expanded, then, in Korean, typos corrected
+    and long runs spaced, in English typos corrected against `vocabulary` when given.
+    Normalized text in, normalized text out; a text left empty (it was only ㅋㅋ) reads as
+    typed."""
+    slang = expand_slang(text, locale)
+    changes = list(slang.changes)
+    read = slang.text
+    if locale == "ko" and read:
+        corrected = correct_korean(read)
+        read, changes = corrected.text, changes + list(corrected.changes)
+    elif read and vocabulary is not None and len(vocabulary):
+        corrected = vocabulary.correct(read)
+        read, changes = corrected.text, changes + list(corrected.changes)
+    if not read:
+        return Reading(text)
+    return Reading(read, tuple(changes))

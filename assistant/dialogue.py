@@ -427,7 +427,7 @@ class Assistant:
         """A follow-up about a detail of the last retrieved answer, read out of that answer
         (`assistant.details`), with the reader of the bot's MRC skill when it has one."""
         previous = move.previous
-        if move.kind != "follow_up" or previous is None or move.fragment is None:
+        if move.kind not in ("follow_up", "plain") or previous is None or not move.fragment:
             return []
         reader = next(
             (getattr(s, "reader", None) for _, s in self.skills if hasattr(s, "reader")), None
@@ -454,9 +454,10 @@ class Assistant:
                 reply=reply,
                 confidence=detail.confidence,
                 skill="dialogue",
-                # the words asked about are all in one part of the last answer: that part is
-                # the answer, whatever a rewritten question finds elsewhere
-                holds_floor=True,
+                # a follow-up whose words are all in one part of the last answer: that part
+                # is the answer, whatever a rewritten question finds elsewhere; a short
+                # question without a follow-up marker competes (it may ask for a task)
+                holds_floor=move.kind == "follow_up",
                 update=ContextUpdate(topic=previous.route),
                 details={"detail_of": previous.route, "span": detail.span, "reading": question},
             )

@@ -39,6 +39,9 @@ MoveKind = Literal["plain", "follow_up", "correction", "repeat", "handoff"]
 
 #: Routes of answers found by retrieval, which a follow-up can be read against.
 RETRIEVAL_PREFIXES = ("faq:", "mrc:")
+#: A message of at most this many words right after a retrieved answer is checked for a detail
+#: of that answer even without a follow-up marker.
+DETAIL_WORDS = 5
 #: Routes whose skill reads corrections itself (a form: "아니 그거 말고 4시로").
 _OWN_CORRECTIONS = ("task:", "handoff")
 
@@ -169,19 +172,26 @@ def read_move(
     if topic_turn is None:
         return Move("plain", text)
     question = topic_turn.reading or topic_turn.user
+    # A short question right after a retrieved answer may ask about a part of it ("몇 시간
+    # 전까지 가능?"): the dialogue manager checks the answer for its words (assistant.details).
+    detail = (
+        Move("plain", text, previous=topic_turn, fragment=stripped)
+        if topic_turn is last and len(stripped.split()) <= DETAIL_WORDS
+        else Move("plain", text)
+    )
     if locale == "ko":
         marked = _FOLLOW_UP_KO.match(stripped)
         anaphora = _ANAPHORA_KO.search(stripped)
         short = _SHORT_KO_QUESTION.match(stripped)
         if not (marked or anaphora or short):
-            return Move("plain", text)
+            return detail
         fragment = marked.group("rest") if marked else stripped
         fragment = _ANAPHORA_KO.sub(" ", fragment)
     else:
         marked = _FOLLOW_UP_EN.match(stripped)
         anaphora = _ANAPHORA_EN.search(stripped) if len(stripped.split()) <= 6 else None
         if not (marked or anaphora):
-            return Move("plain", text)
+            return detail
         fragment = marked.group("rest") if marked else stripped
         fragment = _ANAPHORA_EN.sub(" ", fragment)
     fragment = " ".join(fragment.split())

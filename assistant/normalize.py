@@ -200,6 +200,57 @@ def correct_korean(text: str) -> Reading:
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]{2,}")
+
+
+def _is_syllables(text: str) -> bool:
+    return all("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+def _jamo_variants(word: str) -> set[str]:
+    """Every word one jamo away: one syllable's initial, vowel or final changed."""
+    found: set[str] = set()
+    for i, ch in enumerate(word):
+        code = ord(ch) - 0xAC00
+        cho, jung, jong = code // 588, (code % 588) // 28, code % 28
+        for c in range(19):
+            if c != cho:
+                found.add(word[:i] + chr(0xAC00 + c * 588 + jung * 28 + jong) + word[i + 1 :])
+        for v in range(21):
+            if v != jung:
+                found.add(word[:i] + chr(0xAC00 + cho * 588 + v * 28 + jong) + word[i + 1 :])
+        for f in range(28):
+            if f != jong:
+                found.add(word[:i] + chr(0xAC00 + cho * 588 + jung * 28 + f) + word[i + 1 :])
+    return found
+
+
+#: Kiwi's score of a word it knows (a noun, a verb and its ending) is above this; a typo's
+#: is below (-12 to -18 against -22 to -36 for two syllables).
+_UNLIKELY_SCORE = -20.0
+_NOUNISH = ("NN", "XR", "XSN", "NP")
+
+
+@functools.lru_cache(maxsize=4096)
+def _analysis(word: str) -> tuple[tuple[str, ...], float]:
+    from faq_index.tokenize import get_kiwi
+
+    tokens, score = get_kiwi().analyze(word, top_n=1)[0][:2]
+    return tuple(str(t.tag) for t in tokens), float(score)
+
+
+def _looks_mistyped(window: str, meant: str) -> bool:
+    """A window Kiwi reads only as nouns (two syllables: unlikely ones), where the noun it
+    would be reads much better: "김면" (NNP+XR, -25) for "감면" (-16); not "수있" (수 있),
+    "하고", "신청하" (신청 + 하)."""
+    tags, score = _analysis(window)
+    if len(window) == 2 and score >= _UNLIKELY_SCORE:
+        return False
+    if not all(t.startswith(_NOUNISH) for t in tags):
+        return False
+    return _analysis(meant)[1] > score + 4.0
+
+
 _WORD = re.compile(r"[A-Za-z][a-z]+")
 
 
@@ -215,12 +266,60 @@ class Vocabulary:
 
     def __init__(self, texts: Iterable[str]) -> None:
         self.counts: dict[str, int] = {}
+        self._korean_texts: list[str] = []
         for text in texts:
             for word in _WORD.findall(text.lower()):
                 self.counts[word] = self.counts.get(word, 0) + 1
+            if _HANGUL_RUN.search(text):
+                self._korean_texts.append(text)
 
     def __len__(self) -> int:
-        return len(self.counts)
+        return len(self.counts) + len(self._korean_texts)
+
+    @functools.cached_property
+    def nouns(self) -> dict[str, int]:
+        """Korean nouns of two to four syllables in the texts (Kiwi), with their counts."""
+        if not self._korean_texts:
+            return {}
+        from faq_index.tokenize import get_kiwi
+
+        counts: dict[str, int] = {}
+        kiwi = get_kiwi()
+        for tokens in (kiwi.tokenize(text) for text in self._korean_texts):
+            for token in tokens:
+                form = str(token.form)
+                noun = str(token.tag) in ("NNG", "NNP") and 2 <= len(form) <= 4
+                if noun and _is_syllables(form):
+                    counts[form] = counts.get(form, 0) + 1
+        return counts
+
+    def correct_korean(self, text: str) -> Reading:
+        """Syllable windows that are no noun of the texts but one jamo away from exactly one
+        that is (used twice or more), replaced by it when the window looks mistyped to Kiwi
+        (`_looks_mistyped`): "김면해주나요" -> "감면해주나요"."""
+        nouns = self.nouns
+        if not nouns:
+            return Reading(text)
+        changes: list[tuple[str, str]] = []
+        out = list(text)
+        i = 0
+        while i < len(out):
+            fixed = 0
+            for size in (4, 3, 2):
+                window = "".join(out[i : i + size])
+                if len(window) < size or not _is_syllables(window) or window in nouns:
+                    if window in nouns:
+                        fixed = size
+                        break
+                    continue
+                near = [v for v in _jamo_variants(window) if nouns.get(v, 0) >= 2]
+                if len(near) == 1 and _looks_mistyped(window, near[0]):
+                    out[i : i + size] = list(near[0])
+                    changes.append((window, near[0]))
+                    fixed = size
+                    break
+            i += fixed or 1
+        return Reading("".join(out), tuple(changes))
 
     def _near(self, word: str) -> str | None:
         splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
@@ -259,6 +358,9 @@ def read_text(text: str, locale: str, vocabulary: Vocabulary | None = None) -> R
     if locale == "ko" and read:
         corrected = correct_korean(read)
         read, changes = corrected.text, changes + list(corrected.changes)
+        if vocabulary is not None and len(vocabulary):
+            corrected = vocabulary.correct_korean(read)
+            read, changes = corrected.text, changes + list(corrected.changes)
     elif read and vocabulary is not None and len(vocabulary):
         corrected = vocabulary.correct(read)
         read, changes = corrected.text, changes + list(corrected.changes)

@@ -16,7 +16,7 @@ confidence, times `assistant.dialogue.READING_WEIGHT`, beats the typed text's).
 Reported for each way, on the queries split in two halves (even lines `tune`, odd lines `held`:
 the thresholds of the rule were chosen looking at `tune` only):
 accuracy@1, and for the rule before (answer at 0.5, offer at 0.3: `assistant eval faq`'s
-defaults and the demo bot's) and after (`assistant.skills.faq.FaqRule`, the demo bot's rule):
+defaults and the demo bot's) and after (`assistant.skills.faq.DEFAULT_RULE`, offering from `--suggest-at`, default 0.01):
 end-to-end accuracy (the answered or first offered entry is the expected one), answer precision
 (answers that are right), the answered / offered / declined shares, the share of questions whose
 expected entry is among the offered ones, and the share that reach the fallback (declined; all
@@ -27,6 +27,7 @@ without searching.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -57,7 +58,9 @@ def search_all(faq: FaqIndex, texts: list[str]) -> list[list[tuple[str, float]]]
     return out
 
 
-def collect(data: Path, name: str, limit: int | None) -> dict[str, Any]:
+def collect(
+    data: Path, name: str, limit: int | None, kept: dict[str, Any] | None = None
+) -> dict[str, Any]:
     entries = load_entries([data / f"{name}.entries.jsonl"])
     lines = (data / f"{name}.queries.dev.jsonl").read_text(encoding="utf-8").splitlines()
     queries = [json.loads(line) for line in lines if line.strip()][:limit]
@@ -72,6 +75,9 @@ def collect(data: Path, name: str, limit: int | None) -> dict[str, Any]:
     ways["noisy+read"] = [read_text(t, detect_locale(t), vocabulary).text for t in noisy]
     hits: dict[str, Any] = {}
     for way, texts in ways.items():
+        if kept is not None and not way.endswith("+read") and kept["texts"][way] == texts:
+            hits[way] = kept["hits"][way]
+            continue
         started = time.perf_counter()
         hits[way] = search_all(faq, texts)
         print(
@@ -150,12 +156,19 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*", default=["welfare_ko", "stackfaq_en"])
     parser.add_argument("--limit", type=int)
     parser.add_argument(
+        "--suggest-at", type=float, default=0.01, help="the rule after offers from here"
+    )
+    parser.add_argument(
+        "--reread", action="store_true", help="search the read ways again (the others kept)"
+    )
+    parser.add_argument(
         "--hits", type=Path, help="JSON file keeping the searches (reused when present)"
     )
     args = parser.parse_args()
     from assistant.dialogue import READING_WEIGHT
     from assistant.skills.faq import DEFAULT_RULE
 
+    after = dataclasses.replace(DEFAULT_RULE, suggest_at=args.suggest_at, near_at=None)
     stored: dict[str, Any] = {}
     if args.hits and args.hits.exists():
         stored = json.loads(args.hits.read_text(encoding="utf-8"))
@@ -163,12 +176,12 @@ def main() -> None:
         if not (args.data / f"{name}.queries.dev.jsonl").exists():
             print(f"{name}: not found in {args.data}, skipped", file=sys.stderr)
             continue
-        if name not in stored:
-            stored[name] = collect(args.data, name, args.limit)
+        if name not in stored or args.reread:
+            stored[name] = collect(args.data, name, args.limit, stored.get(name))
             if args.hits:
                 args.hits.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
-        report(name, stored[name], DEFAULT_RULE, READING_WEIGHT)
-    print(f"\nrule after: {DEFAULT_RULE}; before: {BEFORE}")
+        report(name, stored[name], after, READING_WEIGHT)
+    print(f"\nrule after: {after}; before: {BEFORE}")
 
 
 if __name__ == "__main__":

@@ -176,6 +176,11 @@ def read_detail(
     the answer was for), or None when the answer does not hold every content word of the
     fragment in one clause, or the fragment has none or more than `MAX_WORDS`."""
     words = content_words(fragment, locale)
+    # "그럼 완속 충전은 얼마야?" after "충전비 얼마야?": the words of the question again are
+    # no detail; what is new is ("완속")
+    asked = set(content_words(question, locale))
+    new = [w for w in words if w not in asked]
+    words = new or words
     if not words or len(words) > MAX_WORDS:
         return None
     parts = clauses(answer)

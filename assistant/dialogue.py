@@ -32,6 +32,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -444,7 +445,8 @@ class Assistant:
         if detail is None:
             return []
         lead = DETAIL_LEAD.get(locale, DETAIL_LEAD["en"]).format(
-            part=" ".join(detail.words), question=question.rstrip(" ?？")
+            part=_asked_part(move.fragment, locale) or " ".join(detail.words),
+            question=question.rstrip(" ?？.!"),
         )
         parts: list[ReplyPart] = [TextPart(text=f"{lead} {detail.clause}")]
         route = f"{previous.route}#detail"
@@ -697,6 +699,18 @@ def _answer_several(
         expects_reply=bool(options),
     )
     return Decision(reply=reply, outcome="answer", chosen=last, update=last.update)
+
+
+_TRAILING_KO = re.compile(r"(?:은요|는요|이요|요|은|는|도요|도|이|가|엔|에는)?[\s?？!.~]*$")
+_LEADING_EN = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+
+
+def _asked_part(fragment: str, locale: str) -> str:
+    """What a follow-up asks about, as the reply names it: "완속은?" -> "완속",
+    "the engine?" -> "engine"."""
+    if locale == "ko":
+        return _TRAILING_KO.sub("", fragment.strip())
+    return _LEADING_EN.sub("", fragment.strip(" ?!.,"))
 
 
 def _answer_text(turn: TurnRecord) -> str:

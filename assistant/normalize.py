@@ -104,6 +104,12 @@ _PARTICLES = frozenset(
 _KO_WORD = re.compile(r"[0-9A-Za-z/\uac00-\ud7a3]+|[\u3131-\u318e]+")
 _EN_WORD = re.compile(r"[0-9A-Za-z/'\-]+")
 _EMOTICON_JAMO = "ㅋㅎㅠㅜ"
+#: Conjoining jamo (what NFKC makes of ㄳ, ㅋㅋ) to the compatibility jamo people type.
+_COMPATIBILITY_JAMO = {
+    ord(unicodedata.normalize("NFKC", chr(c))): chr(c)
+    for c in range(0x3131, 0x318F)
+    if len(unicodedata.normalize("NFKC", chr(c))) == 1
+}
 #: A Hangul run this long without a space is read with Kiwi's spacing model.
 _UNSPACED = re.compile(r"[\uac00-\ud7a3]{8,}")
 #: Kiwi's typo model ("basic": ㅐ/ㅔ, 되/돼, 않/안 ...) and the cost it may spend on a text.
@@ -352,6 +358,8 @@ def read_text(text: str, locale: str, vocabulary: Vocabulary | None = None) -> R
     and long runs spaced, in English typos corrected against `vocabulary` when given.
     Normalized text in, normalized text out; a text left empty (it was only ㅋㅋ) reads as
     typed."""
+    typed = text
+    text = text.translate(_COMPATIBILITY_JAMO)  # NFKC made ㄳ a conjoining jamo: back
     slang = expand_slang(text, locale)
     changes = list(slang.changes)
     read = slang.text
@@ -364,6 +372,6 @@ def read_text(text: str, locale: str, vocabulary: Vocabulary | None = None) -> R
     elif read and vocabulary is not None and len(vocabulary):
         corrected = vocabulary.correct(read)
         read, changes = corrected.text, changes + list(corrected.changes)
-    if not read:
-        return Reading(text)
+    if not read or not changes:
+        return Reading(typed)
     return Reading(read, tuple(changes))

@@ -207,9 +207,19 @@ class FaqSkill:
         return [t for e in self.faq.entries for t in (*e.questions, e.answer)]
 
     async def propose(self, turn: TurnInput) -> Sequence[Candidate]:
-        hits = await asyncio.to_thread(
-            self.faq.search, turn.text, max(self.suggestions, 2), locale=turn.locale
+        # Answers the dialogue leaves out this turn (a corrected one; in a follow-up's
+        # rewritten reading, the one it follows) make room for the next entries.
+        move = turn.move
+        excluded: set[str] = set()
+        if move is not None:
+            excluded.update(move.exclude)
+            if move.rewritten is not None and turn.text == move.rewritten:
+                excluded.update(move.exclude_in_rewritten)
+        wanted = max(self.suggestions, 2)
+        found = await asyncio.to_thread(
+            self.faq.search, turn.text, wanted + len(excluded), locale=turn.locale
         )
+        hits = [h for h in found if f"faq:{h.entry.id}" not in excluded][:wanted]
         kind, shown = decide_hits(
             [h.confidence for h in hits], self.rule, suggestions=self.suggestions
         )

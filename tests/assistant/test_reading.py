@@ -8,7 +8,7 @@ import random
 import pytest
 
 from assistant.noise import add_noise, jamo_typo, letter_typo
-from assistant.normalize import Vocabulary, expand_slang, read_text, slang_table
+from assistant.normalize import Vocabulary, expand_slang, normalize_text, read_text, slang_table
 from assistant.questions import MAX_PARTS, split_questions
 
 
@@ -30,6 +30,12 @@ def test_slang_table_ships_with_both_languages() -> None:
 )
 def test_korean_slang_is_expanded_as_whole_words(typed: str, read: str) -> None:
     assert expand_slang(typed, "ko").text == read
+
+
+def test_jamo_slang_is_read_after_normalization() -> None:
+    # NFKC (normalize_text, before every turn) turns typed ㄳ into a conjoining jamo
+    assert read_text(normalize_text("ㄳ"), "ko").text == "감사합니다"
+    assert read_text(normalize_text("ㅁㄴㅇㄹ"), "ko").text == normalize_text("ㅁㄴㅇㄹ")
 
 
 def test_english_abbreviations_are_whole_words_only() -> None:

@@ -179,7 +179,8 @@ def read_detail(
     # "그럼 완속 충전은 얼마야?" after "충전비 얼마야?": the words of the question again are
     # no detail; what is new is ("완속")
     asked = set(content_words(question, locale))
-    new = [w for w in words if w not in asked]
+    lowered = question.lower()
+    new = [w for w in words if w not in asked and (locale != "ko" or w not in lowered)]
     words = new or words
     if not words or len(words) > MAX_WORDS:
         return None

@@ -10,9 +10,9 @@ import pytest
 from assistant.config import Bot, BotConfig, PolicyConfig, SkillSpec, load_bot
 from assistant.context import DialogueContext
 from assistant.errors import BotConfigError
+from assistant.moves import Move
 from assistant.skill import TurnInput
 from assistant.skills import SKILL_TYPES, build_skills
-from assistant.moves import Move
 from assistant.skills.faq import (
     FaqOptions,
     FaqRule,

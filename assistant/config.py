@@ -69,6 +69,9 @@ class PolicyConfig(_Strict):
     clarify_margin: float = Field(default=0.0, ge=0.0, le=1.0)
     #: Hand the conversation to a person at this many fallbacks in a row; 0 never.
     handoff_after: int = Field(default=3, ge=0, le=100)
+    #: The fallback offers the questions of candidates at or above this confidence (below
+    #: `clarify_threshold`: the closest questions, "혹시 이런 질문이신가요?"); None: it offers none.
+    fallback_suggest_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
 
     @field_validator("thresholds")
     @classmethod

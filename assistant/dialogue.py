@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,11 +41,13 @@ from typing import Any
 from assistant import logs, metrics
 from assistant.config import Bot, SkillSpec, load_bot
 from assistant.context import DialogueContext, TurnRecord
+from assistant.details import read_detail
 from assistant.errors import InputError, StoreError
 from assistant.json_input import lone_surrogate
 from assistant.moves import Move, read_move
-from assistant.normalize import detect_locale, normalize_text
-from assistant.policy import Decision, choose, handoff
+from assistant.normalize import Vocabulary, detect_locale, normalize_text, read_text
+from assistant.policy import CLARIFY_CONTEXT, Decision, choose, handoff
+from assistant.questions import split_questions
 from assistant.skill import Actor, Skill, TurnInput
 from assistant.skills import build_skills
 from assistant.store import (
@@ -54,7 +58,18 @@ from assistant.store import (
     TurnLog,
     make_locks,
 )
-from assistant.types import Candidate, HandoffPart, Reply, TextPart, Utterance
+from assistant.types import (
+    Candidate,
+    ContextUpdate,
+    HandoffPart,
+    NamedContext,
+    QuickRepliesPart,
+    QuickReply,
+    Reply,
+    ReplyPart,
+    TextPart,
+    Utterance,
+)
 
 log = logging.getLogger("assistant.dialogue")
 
@@ -64,6 +79,10 @@ MAX_MESSAGE_ID = 128
 
 #: The weight of a hypothesis without a recognizer confidence: this times the one ranked above.
 UNKNOWN_CONFIDENCE_DECAY = 0.5
+#: The weight of the text as read (`assistant.normalize.read_text`: slang, typos, spacing)
+#: beside the text as typed: the reading is answered when its decision is more confident than
+#: the typed text's by more than this factor.
+READING_WEIGHT = 0.98
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +169,17 @@ class Assistant:
             await closer()
         await self.store.close()
 
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The words of the skills' content (`vocabulary_texts`: the FAQ's questions and
+        answers), that robust reading corrects English typos towards."""
+        texts: list[str] = []
+        for _, skill in self.skills:
+            source = getattr(skill, "vocabulary_texts", None)
+            if callable(source):
+                texts.extend(source())
+        return Vocabulary(texts)
+
     @property
     def skill_names(self) -> list[str]:
         return [spec.name for spec, _ in self.skills]
@@ -213,6 +243,7 @@ class Assistant:
             proposal, heard, evaluated = await self._propose_best(
                 utterance, text, locale, context, now
             )
+            proposal = await self._several(utterance, proposal, context, now)
             decision = await self._act(proposal, utterance, context, now)
             context.apply(decision.update, now=now)
             context.record(
@@ -299,11 +330,17 @@ class Assistant:
             if len(a.text) <= limits.max_text_length
         ]
         found: list[Hypothesis] = []
+        locale = utterance.locale or detect_locale(text, default=self.bot.config.default_locale)
+        read = read_text(text, locale.split("-")[0].split("_")[0].lower(), self.vocabulary).text
+        if read != text:  # the text as it was meant, just after the text as typed
+            ranked.insert(1, (utterance.text, read, None))
         for raw, normalized, confidence in ranked:
             if not normalized or any(h.text == normalized for h in found):
                 continue
             if confidence is not None:
                 weight = confidence
+            elif normalized == read and found and read != text:
+                weight = found[0].weight * READING_WEIGHT
             else:
                 weight = found[-1].weight * UNKNOWN_CONFIDENCE_DECAY if found else 1.0
             found.append(Hypothesis(raw, normalized, confidence, weight))
@@ -332,8 +369,9 @@ class Assistant:
             enumerate(evaluated),
             key=lambda ie: (ie[1][0].weight * ie[1][1].decision.reply.confidence, -ie[0]),
         )
-        if utterance.alternatives:
-            reply = best.decision.reply.model_copy(update={"understood": heard.raw})
+        if utterance.alternatives or heard.text != text:
+            understood = heard.raw if utterance.alternatives else heard.text
+            reply = best.decision.reply.model_copy(update={"understood": understood})
             best = dataclasses.replace(
                 best, decision=dataclasses.replace(best.decision, reply=reply)
             )
@@ -348,7 +386,14 @@ class Assistant:
         context: DialogueContext,
         now: float,
     ) -> Proposal:
-        move = read_move(text, locale, context)
+        clarified = context.active_context(CLARIFY_CONTEXT, now=now)
+        offered = list(clarified.params.get("routes", [])) if clarified is not None else []
+        move = read_move(text, locale, context, offered=offered)
+        rejected = context.active_context(REJECTED_CONTEXT, now=now)
+        if rejected is not None:  # answers corrected in the turns before are not given again
+            move = dataclasses.replace(
+                move, exclude=(*move.exclude, *rejected.params.get("routes", []))
+            )
         turn = TurnInput(
             utterance=utterance, text=move.text, locale=locale, context=context, now=now, move=move
         )
@@ -365,6 +410,7 @@ class Assistant:
                 if c.reply.route not in move.exclude + move.exclude_in_rewritten
             )
         candidates.extend(self._moves(move, context, locale))
+        candidates.extend(await self._detail(move, context, locale))
         decision = choose(
             candidates,
             policy=self.bot.config.policy,
@@ -373,8 +419,105 @@ class Assistant:
             skill_order=self.skill_names,
             failures=context.failures(),
         )
+        if move.kind == "correction" and move.exclude:
+            decision = _remember_rejected(decision, move.exclude)
         outcomes = (*plain, *(other[0] if other else ()))
         return Proposal(text, locale, outcomes, tuple(candidates), decision, move)
+
+    async def _detail(self, move: Move, context: DialogueContext, locale: str) -> list[Candidate]:
+        """A follow-up about a detail of the last retrieved answer, read out of that answer
+        (`assistant.details`), with the reader of the bot's MRC skill when it has one."""
+        previous = move.previous
+        if move.kind not in ("follow_up", "plain") or previous is None or not move.fragment:
+            return []
+        reader = next(
+            (getattr(s, "reader", None) for _, s in self.skills if hasattr(s, "reader")), None
+        )
+        question = previous.reading or previous.user
+        answer = _answer_text(previous)
+        try:
+            detail = await asyncio.to_thread(
+                read_detail, move.fragment, question, answer, reader, locale
+            )
+        except Exception:  # a failing detail reading degrades the answer, never the turn
+            log.exception("dialogue.detail_failed")
+            return []
+        if detail is None:
+            return []
+        lead = DETAIL_LEAD.get(locale, DETAIL_LEAD["en"]).format(
+            part=_asked_part(move.fragment, locale) or " ".join(detail.words),
+            question=question.rstrip(" ?？.!"),
+        )
+        parts: list[ReplyPart] = [TextPart(text=f"{lead} {detail.clause}")]
+        route = f"{previous.route}#detail"
+        reply = Reply(parts=tuple(parts), route=route, confidence=detail.confidence)
+        return [
+            Candidate(
+                reply=reply,
+                confidence=detail.confidence,
+                skill="dialogue",
+                # a follow-up whose words are all in one part of the last answer: that part
+                # is the answer, whatever a rewritten question finds elsewhere; a short
+                # question without a follow-up marker competes (it may ask for a task)
+                holds_floor=move.kind == "follow_up",
+                update=ContextUpdate(topic=previous.route),
+                details={"detail_of": previous.route, "span": detail.span, "reading": question},
+            )
+        ]
+
+    async def _several(
+        self, utterance: Utterance, proposal: Proposal, context: DialogueContext, now: float
+    ) -> Proposal:
+        """A message that asks several questions (`assistant.questions`): each part put to the
+        skills; the parts answered by retrieval are answered together, the others offered as
+        quick replies. The proposal as it was when the message has one part, when a form, a
+        task or a move answered it, or when the parts answer no more than the whole did."""
+        decision = proposal.decision
+        chosen = decision.chosen
+        retrieval = {spec.name for spec, s in self.skills if getattr(s, "reads_follow_ups", False)}
+        talk = {spec.name for spec, _ in self.skills if spec.type == "smalltalk"}
+        if chosen is not None and (chosen.holds_floor or chosen.skill not in retrieval | talk):
+            return proposal
+        if proposal.move is not None and proposal.move.kind != "plain":
+            return proposal
+        parts = split_questions(proposal.text, proposal.locale)
+        if len(parts) < 2:
+            return proposal
+        locale = proposal.locale
+        found = await asyncio.gather(
+            *(self._propose(utterance, p, locale, context, now) for p in parts)
+        )
+        answered: list[tuple[str, Candidate]] = []
+        offers: list[QuickReply] = []
+        for part, sub in zip(parts, found, strict=True):
+            got = sub.decision.chosen
+            if (
+                sub.decision.outcome == "answer"
+                and got is not None
+                and got.skill in retrieval
+                and got.confidence >= SEVERAL_ANSWER_AT
+                and all(got.reply.route != c.reply.route for _, c in answered)
+            ):
+                answered.append((part, got))
+            elif got is not None and got.skill in talk:
+                continue  # a greeting or a sigh among the questions: nothing to offer
+            elif got is not None and got.skill in retrieval and got.suggestion:
+                offers.append(QuickReply(label=_label(got.suggestion), text=got.suggestion))
+            elif sub.decision.outcome == "clarify" or _quick_replies(sub.decision.reply):
+                offers.extend(_quick_replies(sub.decision.reply)[:1])
+        whole_answered = decision.outcome == "answer"
+        by_retrieval = whole_answered and chosen is not None and chosen.skill in retrieval
+        if len(answered) < (2 if by_retrieval else 1) and (whole_answered or not offers):
+            return proposal
+        candidates = tuple(c for sub in found for c in sub.candidates)
+        outcomes = tuple(o for sub in found for o in sub.outcomes)
+        decided = _answer_several(answered, offers, self.bot.config.messages.clarify.get(locale))
+        return dataclasses.replace(
+            proposal,
+            candidates=(*proposal.candidates, *candidates),
+            outcomes=(*proposal.outcomes, *outcomes),
+            decision=decided,
+        )
 
     def _moves(self, move: Move, context: DialogueContext, locale: str) -> list[Candidate]:
         """The dialogue's own candidates: say the last reply again, hand off on request."""
@@ -493,6 +636,102 @@ def _refuse_surrogates(utterance: Utterance) -> None:
     if path is not None:
         field = path if not path.startswith("alternatives.") else "alternatives"
         raise InputError(field or "text", "contains an unpaired surrogate; send UTF-8 text")
+
+
+#: Marks the question an answer follows in a reply to several questions.
+QUESTION_MARK = "▶ "
+#: A part of a message of several questions is answered from this confidence (and its skill's
+#: threshold); below it, its question is offered as a quick reply.
+SEVERAL_ANSWER_AT = 0.6
+
+#: How a detail answer says which part of the earlier answer it is.
+DETAIL_LEAD = {
+    "ko": "앞서 안내한 '{question}' 답변 중 {part}에 해당하는 부분이에요:",
+    "en": 'From the answer to "{question}", the part about {part}:',
+}
+#: The named context that keeps the routes the user corrected, for a few turns.
+REJECTED_CONTEXT = "rejected"
+REJECTED_TURNS = 3
+
+
+def _label(text: str, limit: int = 20) -> str:
+    """A quick reply's label: the text, cut at `limit` characters."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _quick_replies(reply: Reply) -> list[QuickReply]:
+    return [o for p in reply.parts if isinstance(p, QuickRepliesPart) for o in p.options]
+
+
+def _answer_several(
+    answered: Sequence[tuple[str, Candidate]], offers: Sequence[QuickReply], prompt: str
+) -> Decision:
+    """One reply for a message of several questions: each answer after the question it
+    answers ("▶ 보증 기간도 궁금해요"), then the parts not answered as quick replies; with no
+    answer, a clarification offering the parts. The last answer sets the topic."""
+    parts: list[ReplyPart] = []
+    for question, candidate in answered:
+        for index, part in enumerate(candidate.reply.parts):
+            if isinstance(part, QuickRepliesPart):
+                continue
+            if index == 0 and isinstance(part, TextPart):
+                part = TextPart(text=f"{QUESTION_MARK}{question}\n{part.text}")
+            parts.append(part)
+    labels = list(dict.fromkeys(o.label for o in offers))
+    options = tuple(next(o for o in offers if o.label == label) for label in labels)
+    if not answered:
+        reply = Reply(
+            parts=(TextPart(text=prompt), QuickRepliesPart(options=options)),
+            route="clarify",
+            confidence=0.0,
+            expects_reply=True,
+        )
+        return Decision(reply=reply, outcome="clarify", chosen=None, update=ContextUpdate())
+    if options:
+        parts.append(QuickRepliesPart(options=options))
+    question, last = answered[-1]
+    last = last.model_copy(update={"details": {**last.details, "reading": question}})
+    reply = Reply(
+        parts=tuple(parts),
+        route=last.reply.route,
+        confidence=min(c.confidence for _, c in answered),
+        expects_reply=bool(options),
+    )
+    return Decision(reply=reply, outcome="answer", chosen=last, update=last.update)
+
+
+_TRAILING_KO = re.compile(r"(?:은요|는요|이요|요|은|는|도요|도|이|가|엔|에는)?[\s?？!.~]*$")
+_LEADING_EN = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+
+
+def _asked_part(fragment: str, locale: str) -> str:
+    """What a follow-up asks about, as the reply names it: "완속은?" -> "완속",
+    "the engine?" -> "engine"."""
+    if locale == "ko":
+        return _TRAILING_KO.sub("", fragment.strip())
+    return _LEADING_EN.sub("", fragment.strip(" ?!.,"))
+
+
+def _answer_text(turn: TurnRecord) -> str:
+    """The answer's own text in a turn's reply: its first line (a card or quick replies that
+    follow it are no part of the answer), or in an answer to several questions the line after
+    the last question (the answer that set the topic)."""
+    lines = turn.reply.split("\n")
+    marked = [i for i, line in enumerate(lines) if line.startswith(QUESTION_MARK)]
+    if marked and marked[-1] + 1 < len(lines):
+        return lines[marked[-1] + 1]
+    return lines[0]
+
+
+def _remember_rejected(decision: Decision, routes: Sequence[str]) -> Decision:
+    """The decision, with the corrected answers kept out of the next turns too."""
+    keep = [r for r in dict.fromkeys(routes) if r not in ("fallback", "clarify", "smalltalk")]
+    if not keep:
+        return decision
+    named = NamedContext(name=REJECTED_CONTEXT, lifespan=REJECTED_TURNS, params={"routes": keep})
+    update = decision.update.model_copy(update={"activate": (*decision.update.activate, named)})
+    return dataclasses.replace(decision, update=update)
 
 
 def _reading(proposal: Proposal, decision: Decision) -> str | None:

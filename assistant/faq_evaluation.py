@@ -3,7 +3,8 @@
 Queries are JSON Lines `{"text": ..., "expected_id": ... | null}` (null: nothing in the FAQ
 answers it; the right move is to decline). Each query searches the entries of its detected
 locale (and those without one), as the FAQ skill does, and is decided as the skill decides:
-answer at `answer_threshold`, suggest at `suggest_threshold`, else decline.
+answer at `answer_threshold` (or from `margin_answer_threshold` with a lead of `margin`),
+suggest at `suggest_threshold`, else decline.
 
     >>> from faq_index import FaqEntry, FaqIndex
     >>> faq = FaqIndex([FaqEntry(id="hours", question="영업시간이 어떻게 되나요?", answer="9-18시"),
@@ -42,8 +43,8 @@ class Query:
 
 @dataclass(frozen=True)
 class FaqEvaluation:
-    """`metrics` (accuracy@1, MRR@10, end-to-end accuracy, decline precision and recall,
-    decisions, p50/p99 ms) and one row per query: `text`, `expected_id`, `predicted_id` (None
+    """`metrics` (accuracy@1, MRR@10, end-to-end accuracy, answer precision, the share of
+    answerable queries declined, decline precision and recall, decisions, p50/p99 ms) and one row per query: `text`, `expected_id`, `predicted_id` (None
     when declined), `top_id` (the best entry, even when declined), `confidence`, `decision`."""
 
     metrics: dict[str, Any]
@@ -73,10 +74,22 @@ def evaluate_faq(
     *,
     answer_threshold: float,
     suggest_threshold: float,
+    margin_answer_threshold: float | None = None,
+    margin: float = 0.4,
     progress: Callable[[int, int], None] | None = None,
 ) -> FaqEvaluation:
     """Search, decide and score every query (blocking; seconds for a few hundred queries);
-    `progress(done, total)` is called every few queries."""
+    `progress(done, total)` is called every few queries. The decision is the FAQ skill's
+    (`assistant.skills.faq.decide_hits`): with `margin_answer_threshold`, a best entry from
+    there that leads the next by `margin` is answered too."""
+    from assistant.skills.faq import FaqRule, decide_hits
+
+    rule = FaqRule(
+        answer_at=answer_threshold,
+        suggest_at=suggest_threshold,
+        margin_answer_at=margin_answer_threshold,
+        margin=margin,
+    )
     if queries:  # load lazily-built parts (Kiwi, the encoder) before timing
         faq.search(queries[0].text, 1)
     ranked: list[list[str]] = []
@@ -88,10 +101,7 @@ def evaluate_faq(
         times.append((time.perf_counter() - start) * 1000)
         ranked.append([h.entry.id for h in hits])
         confidence = hits[0].confidence if hits else 0.0
-        if not hits or confidence < suggest_threshold:
-            decision = "decline"
-        else:
-            decision = "answer" if confidence >= answer_threshold else "suggest"
+        decision, _ = decide_hits([h.confidence for h in hits], rule)
         rows.append(
             {
                 "text": query.text,
@@ -120,6 +130,18 @@ def evaluate_faq(
             sum(r["predicted_id"] == e for r, e in zip(rows, expected, strict=True)) / len(queries)
             if queries
             else 0.0
+        ),
+        "answer_precision": (
+            sum(
+                r["decision"] == "answer" and r["predicted_id"] == e
+                for r, e in zip(rows, expected, strict=True)
+            )
+            / answered
+            if (answered := sum(r["decision"] == "answer" for r in rows))
+            else None
+        ),
+        "answerable_declined": (
+            sum(declined[i] for i in answerable) / len(answerable) if answerable else None
         ),
         "decline_precision": true_declines / sum(declined) if any(declined) else None,
         "decline_recall": true_declines / sum(null) if any(null) else None,

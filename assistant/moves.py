@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,6 +39,11 @@ MoveKind = Literal["plain", "follow_up", "correction", "repeat", "handoff"]
 
 #: Routes of answers found by retrieval, which a follow-up can be read against.
 RETRIEVAL_PREFIXES = ("faq:", "mrc:")
+#: A message of at most this many words right after a retrieved answer is checked for a detail
+#: of that answer even without a follow-up marker.
+DETAIL_WORDS = 5
+#: Routes whose skill reads corrections itself (a form: "아니 그거 말고 4시로").
+_OWN_CORRECTIONS = ("task:", "handoff")
 
 _REPEAT = re.compile(
     r"^(?:(?:다시|한\s?번\s?더|한번\s?더)\s?(?:말해|얘기해|말씀해|알려|읽어)\s?(?:줘|줄래|주세요|줄래요|주실래요|봐)?"
@@ -58,11 +64,12 @@ _HANDOFF = re.compile(
 #: A question about the hand-off ("상담원 연결 시간이 언제예요?") is for the FAQ, not a request.
 _ABOUT_HANDOFF = re.compile(r"시간|언제|몇\s?시|방법|어떻게|hours|when|how do", re.IGNORECASE)
 _CORRECTION_KO = re.compile(
-    r"^(?:아니(?:요|야|고)?|아뇨|노노)?[\s,.]*(?:그거|그게|이거|그건|그 답|그 말)?\s?(?:말고|아니라|아니고|아니야)[\s,.]*(?P<rest>.*)$"
+    r"^(?:아니(?:요|야|고)?|아뇨|노노|ㄴㄴ)?[\s,.]*(?:그거|그게|이거|그건|그 답|그 말|그런 거)?\s?(?:말고|말구|아니라|아니고|아니야)[\s,.]*(?P<rest>.*)$"
+    r"|^(?:아니(?:요|야)?|아뇨)?[\s,.]*(?:제|내)\s?말은[\s,.]*(?P<rest2>.+)$"
 )
 _CORRECTION_KO_SHORT = re.compile(r"^(?:아니|아니요|아뇨)[\s,.]+(?P<rest>.+)$")
 _CORRECTION_EN = re.compile(
-    r"^(?:no|nope|wrong)?[\s,.]*(?:not that(?: one)?|that'?s not (?:it|what i (?:asked|meant|wanted))|i meant|i mean|wrong answer)[\s,.]*(?P<rest>.*)$"
+    r"^(?:no|nope|wrong|actually|no actually|sorry)?[\s,.]*(?:not that(?: one)?|that'?s not (?:it|what i (?:asked|meant|wanted))|i meant|i mean|what i meant (?:is|was)|i was asking about|i asked about|wrong answer)[\s,.:]*(?P<rest>.*)$"
     r"|^(?:no|nope)[\s,.]+(?P<rest2>.+)$",
     re.IGNORECASE,
 )
@@ -96,6 +103,8 @@ class Move:
     exclude: tuple[str, ...] = ()
     exclude_in_rewritten: tuple[str, ...] = ()
     previous: TurnRecord | None = None
+    #: a follow-up's own words, without its marker and pronouns ("엔진은요?" -> "엔진은요")
+    fragment: str | None = None
 
 
 def _topic_turn(context: DialogueContext) -> TurnRecord | None:
@@ -114,8 +123,17 @@ def _combine(fragment: str, question: str) -> str:
     return f"{fragment} {question}".strip() if fragment else question
 
 
-def read_move(text: str, locale: str, context: DialogueContext) -> Move:
-    """The move this turn makes (see the module docstring); `plain` when it makes none."""
+def _letters(text: str) -> int:
+    return sum(1 for ch in text if ch.isalpha())
+
+
+def read_move(
+    text: str, locale: str, context: DialogueContext, *, offered: Sequence[str] = ()
+) -> Move:
+    """The move this turn makes (see the module docstring); `plain` when it makes none.
+
+    `offered`: the routes of the questions the last reply offered (a clarification), left out
+    when the user corrects it."""
     stripped = text.strip()
     last = context.last_turn
     if last is not None and _REPEAT.match(stripped):
@@ -140,22 +158,40 @@ def read_move(text: str, locale: str, context: DialogueContext) -> Move:
                 exclude=(last.route,),
                 previous=last,
             )
+    elif last is not None and not last.route.startswith(_OWN_CORRECTIONS):
+        # After small talk, an offer or a fallback, "아니 그거 말고 보증 기간" asks what follows
+        # the correction; the answer (or the offers) before it is not wanted again. A form
+        # (task) reads its own corrections ("아니 4시로 바꿔 줘").
+        correction = _CORRECTION_KO.match(stripped) or _CORRECTION_EN.match(stripped)
+        if correction is not None:
+            groups = correction.groupdict()
+            rest = (groups.get("rest") or groups.get("rest2") or "").strip(" ,.")
+            if rest and _letters(rest) >= 2:
+                rejected = tuple(offered) if last.route == "clarify" else (last.route,)
+                return Move("correction", rest, exclude=rejected, previous=last)
     if topic_turn is None:
         return Move("plain", text)
     question = topic_turn.reading or topic_turn.user
+    # A short question right after a retrieved answer may ask about a part of it ("몇 시간
+    # 전까지 가능?"): the dialogue manager checks the answer for its words (assistant.details).
+    detail = (
+        Move("plain", text, previous=topic_turn, fragment=stripped)
+        if topic_turn is last and len(stripped.split()) <= DETAIL_WORDS
+        else Move("plain", text)
+    )
     if locale == "ko":
         marked = _FOLLOW_UP_KO.match(stripped)
         anaphora = _ANAPHORA_KO.search(stripped)
         short = _SHORT_KO_QUESTION.match(stripped)
         if not (marked or anaphora or short):
-            return Move("plain", text)
+            return detail
         fragment = marked.group("rest") if marked else stripped
         fragment = _ANAPHORA_KO.sub(" ", fragment)
     else:
         marked = _FOLLOW_UP_EN.match(stripped)
         anaphora = _ANAPHORA_EN.search(stripped) if len(stripped.split()) <= 6 else None
         if not (marked or anaphora):
-            return Move("plain", text)
+            return detail
         fragment = marked.group("rest") if marked else stripped
         fragment = _ANAPHORA_EN.sub(" ", fragment)
     fragment = " ".join(fragment.split())
@@ -165,4 +201,5 @@ def read_move(text: str, locale: str, context: DialogueContext) -> Move:
         rewritten=_combine(fragment, question),
         exclude_in_rewritten=(topic_turn.route,),
         previous=topic_turn,
+        fragment=fragment.strip(" ,.?!") or None,
     )

@@ -11,7 +11,9 @@ Order of decision (`choose`):
    `clarify_margin` of the winner and both carry a `suggestion`, both are offered instead.
 4. Clarification: candidates between `clarify_threshold` and their skill's threshold that carry
    a `suggestion` are offered as quick replies ("혹시 이런 질문이신가요?").
-5. Fallback: the bot's fallback message and a hand-off part, so a person can take over; at the
+5. Fallback: the bot's fallback message, the closest questions as quick replies (suggestions
+   at or above `fallback_suggest_threshold`, when set) and a hand-off part, so a person can
+   take over; at the
    `handoff_after`-th fallback in a row, the conversation is handed to a person (route
    `handoff`).
 
@@ -124,7 +126,17 @@ def choose(
         return _resumed(_clarify(suggestions, messages.clarify.get(locale)), resume)
     if policy.handoff_after and failures + 1 >= policy.handoff_after:
         return handoff(messages, locale, reason="repeated_failures")
-    return _resumed(_fallback(messages, locale), resume)
+    return _resumed(_fallback(messages, locale, _closest(best_first, policy)), resume)
+
+
+def _closest(best_first: Sequence[Candidate], policy: PolicyConfig) -> list[str]:
+    """The questions the fallback offers: suggestions at or above
+    `policy.fallback_suggest_threshold`, best first, without repeats."""
+    floor = policy.fallback_suggest_threshold
+    if floor is None:
+        return []
+    found = [c.suggestion for c in best_first if c.suggestion and c.confidence >= floor]
+    return list(dict.fromkeys(found))[: policy.max_suggestions]
 
 
 def _arbitrate(best_first: Sequence[Candidate], policy: PolicyConfig) -> dict[int, dict[str, Any]]:
@@ -289,10 +301,14 @@ def _clarify(suggestions: Sequence[Candidate], prompt: str) -> Decision:
     )
 
 
-def _fallback(messages: Messages, locale: str) -> Decision:
+def _fallback(messages: Messages, locale: str, closest: Sequence[str] = ()) -> Decision:
+    offers = (
+        (QuickRepliesPart(options=tuple(QuickReply(label=q) for q in closest)),) if closest else ()
+    )
     reply = Reply(
         parts=(
             TextPart(text=messages.fallback.get(locale)),
+            *offers,
             HandoffPart(text=messages.handoff.get(locale), reason="fallback"),
         ),
         route="fallback",

@@ -382,6 +382,8 @@ def admin_api_router() -> APIRouter:
                 queries,
                 answer_threshold=skill.answer_threshold,
                 suggest_threshold=skill.suggest_threshold,
+                margin_answer_threshold=skill.rule.margin_answer_at,
+                margin=skill.rule.margin,
                 progress=lambda done, total: progress("evaluating", done, total),
             )
 

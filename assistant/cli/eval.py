@@ -95,6 +95,17 @@ def faq(
     ] = "self",
     answer_threshold: Annotated[float, typer.Option(min=0.0, max=1.0, metavar="X")] = 0.5,
     suggest_threshold: Annotated[float, typer.Option(min=0.0, max=1.0, metavar="X")] = 0.3,
+    margin_answer_threshold: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            metavar="X",
+            help="Answer from here too when the best entry leads the next by --margin "
+            "(1 turns it off).",
+        ),
+    ] = 0.4,
+    margin: Annotated[float, typer.Option(min=0.0, max=1.0, metavar="X")] = 0.4,
     save: Annotated[
         str | None,
         typer.Option(
@@ -145,7 +156,12 @@ def faq(
     except QueryFileError as e:
         raise typer.BadParameter(str(e)) from e
     result = evaluate_faq(
-        index, pairs, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold
+        index,
+        pairs,
+        answer_threshold=answer_threshold,
+        suggest_threshold=suggest_threshold,
+        margin_answer_threshold=min(margin_answer_threshold, answer_threshold),
+        margin=margin,
     )
     metrics = dict(result.metrics)
     metrics = {
@@ -166,6 +182,8 @@ def faq(
             "calibration": calibration,
             "answer_threshold": answer_threshold,
             "suggest_threshold": suggest_threshold,
+            "margin_answer_threshold": margin_answer_threshold,
+            "margin": margin,
         }
         url = Settings.from_env(database_url=database_url).database_url
         run_id = asyncio.run(_save_run(url, save, str(queries), settings, metrics, result.rows))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -9,9 +10,17 @@ import pytest
 from assistant.config import Bot, BotConfig, PolicyConfig, SkillSpec, load_bot
 from assistant.context import DialogueContext
 from assistant.errors import BotConfigError
+from assistant.moves import Move
 from assistant.skill import TurnInput
 from assistant.skills import SKILL_TYPES, build_skills
-from assistant.skills.faq import FaqOptions, FaqSkill, build_faq_skill, entry_reply
+from assistant.skills.faq import (
+    FaqOptions,
+    FaqRule,
+    FaqSkill,
+    build_faq_skill,
+    decide_hits,
+    entry_reply,
+)
 from assistant.types import CardPart, QuickRepliesPart, TextPart, Utterance
 from faq_index.cache import CachedEncoder
 from faq_index.encoders import HashingEncoder
@@ -193,3 +202,30 @@ def test_skills_share_one_model_per_encoder(tmp_path: Path) -> None:
     task = encoding.skill_encoder("hashing", tmp_path / "task", cached=False)
     assert isinstance(faq, CachedEncoder) and isinstance(mrc, CachedEncoder)
     assert faq.inner is task and mrc.inner is task
+
+
+def test_rule_answers_by_margin_offers_and_names_the_closest() -> None:
+    rule = FaqRule(answer_at=0.5, suggest_at=0.2, margin_answer_at=0.4, margin=0.4, near_at=0.05)
+    assert decide_hits([0.55, 0.3], rule) == ("answer", [0])
+    assert decide_hits([0.45, 0.02], rule) == ("answer", [0])  # 0.4 and a lead of 0.4
+    assert decide_hits([0.45, 0.2, 0.1], rule) == ("suggest", [0, 1, 2])
+    assert decide_hits([0.1, 0.06, 0.01], rule) == ("decline", [0, 1])  # named for the fallback
+    assert decide_hits([0.01], rule) == ("decline", [])
+    assert decide_hits([], rule) == ("decline", [])
+    with pytest.raises(ValueError, match="suggest_at"):
+        FaqRule(answer_at=0.2, suggest_at=0.3)
+
+
+async def test_a_corrected_answer_makes_room_for_the_next_entries(faq: FaqIndex) -> None:
+    [first] = await skill(faq, 0.0, 0.0).propose(turn("블루투스 페어링 어떻게 해요?"))
+    corrected = turn("블루투스 페어링 어떻게 해요?")
+    move = Move("correction", corrected.text, exclude=(first.reply.route,))
+    again = await skill(faq, 0.0, 0.0).propose(dataclasses.replace(corrected, move=move))
+    assert again and all(c.reply.route != first.reply.route for c in again)
+
+
+async def test_the_fallback_is_told_the_closest_questions(faq: FaqIndex) -> None:
+    near = FaqSkill(faq, answer_threshold=1.0, suggest_threshold=1.0, near_threshold=0.0)
+    candidates = await near.propose(turn("블루투스 페어링 어떻게 해요?"))
+    assert candidates and {c.details["decision"] for c in candidates} == {"near"}
+    assert all(c.suggestion for c in candidates)

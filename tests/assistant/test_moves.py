@@ -14,7 +14,7 @@ from assistant.skill import TurnInput
 from assistant.store import SqlStore
 from assistant.types import Candidate, ContextUpdate, HandoffPart, Utterance
 
-from .fakes import make_bot, pairs, text_reply
+from .fakes import KeywordSkill, make_bot, pairs, text_reply
 
 
 class RetrievalSkill:
@@ -158,3 +158,54 @@ def test_moves(text: str, locale: str, kind: str) -> None:
 def test_no_follow_up_without_a_retrieval_topic() -> None:
     context = context_after("안녕", "smalltalk")
     assert read_move("그럼 주말에는?", "ko", context).kind == "plain"
+
+
+async def test_a_rejected_answer_is_not_given_again_in_the_next_turns(assistant) -> None:  # type: ignore[no-untyped-def]
+    a, _ = assistant
+    assert (await a.handle(say("영업시간 안내해 줘"))).route == "faq:hours-alt"
+    await a.handle(say("아니 그거 말고"))
+    # asked again a turn later, the corrected answer stays out
+    assert (await a.handle(say("영업시간 안내해 줘"))).route != "faq:hours-alt"
+
+
+async def test_a_correction_after_small_talk_asks_what_follows_it(tmp_path: Path) -> None:
+    faq = RetrievalSkill(ENTRIES)
+    talk = KeywordSkill("smalltalk", "안녕", "네, 안녕하세요!", 0.9)
+    bot = make_bot(tmp_path, [talk, faq], thresholds={"faq": 0.6})
+    store = SqlStore(f"sqlite:///{tmp_path / 's.db'}")
+    await store.open()
+    a = Assistant(bot, store, pairs(bot, [talk, faq]))
+    try:
+        assert (await a.handle(say("안녕"))).route == "smalltalk:안녕"
+        assert (await a.handle(say("아니 그거 말고 보증 기간"))).route == "faq:warranty"
+        english = Utterance(text="no, I meant 보증 기간", session_id="s2", locale="ko")
+        await a.handle(Utterance(text="안녕", session_id="s2", locale="ko"))
+        assert (await a.handle(english)).route == "faq:warranty"
+    finally:
+        await a.close()
+
+
+async def test_several_questions_in_one_message_are_answered_each(assistant) -> None:  # type: ignore[no-untyped-def]
+    a, _ = assistant
+    reply = await a.handle(say("서비스센터 영업시간 알려줘. 그리고 보증 기간도 궁금해요"))
+    text = reply.plain_text()
+    assert "평일 8시 30분" in text and "3년 또는 6만 km" in text
+    assert reply.route == "faq:warranty"  # the last answer sets the topic
+    assert (await a.handle(say("그럼 주말에는?"))).route != "faq:warranty"
+
+
+def test_a_correction_after_small_talk_or_an_offer() -> None:
+    context = DialogueContext()
+    context.record(
+        TurnRecord(user="안녕", reply="안녕하세요", route="smalltalk", confidence=0.9, at=0.0)
+    )
+    move = read_move("아니 그거 말고 보증 기간", "ko", context)
+    assert (move.kind, move.text, move.exclude) == ("correction", "보증 기간", ("smalltalk",))
+    context.record(TurnRecord(user="보증", reply="...", route="clarify", confidence=0.4, at=1.0))
+    offered = read_move("no, I meant the battery", "en", context, offered=["faq:a", "faq:b"])
+    assert (offered.text, offered.exclude) == ("the battery", ("faq:a", "faq:b"))
+    # a form reads its own corrections
+    context.record(
+        TurnRecord(user="예약", reply="몇 시?", route="task:book", confidence=0.9, at=2.0)
+    )
+    assert read_move("아니 그거 말고 4시로", "ko", context).kind == "plain"

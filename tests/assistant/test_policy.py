@@ -163,6 +163,24 @@ def test_repeated_fallbacks_hand_the_conversation_to_a_person() -> None:
     assert isinstance(part, HandoffPart) and part.reason == "repeated_failures"
 
 
+def test_the_fallback_offers_the_closest_questions_when_asked_to() -> None:
+    near = [
+        cand("faq", 0.12, route="faq:a", suggestion="보증 기간은?"),
+        cand("faq", 0.08, route="faq:b", suggestion="배터리 보증은?"),
+        cand("faq", 0.02, route="faq:c", suggestion="너무 먼 질문"),
+    ]
+    offering = POLICY.model_copy(update={"fallback_suggest_threshold": 0.05})
+    d = pick(*near, policy=offering)
+    assert d.outcome == "fallback"
+    [offers] = [p for p in d.reply.parts if isinstance(p, QuickRepliesPart)]
+    assert [o.label for o in offers.options] == ["보증 기간은?", "배터리 보증은?"]
+    assert any(isinstance(p, HandoffPart) for p in d.reply.parts)
+    # without the setting, the fallback offers nothing, as before
+    plain = pick(*near)
+    assert plain.outcome == "fallback"
+    assert not [p for p in plain.reply.parts if isinstance(p, QuickRepliesPart)]
+
+
 # --- an answer from the documents against an FAQ answer on the same topic ---------------------
 
 

@@ -22,9 +22,12 @@ Before 2 and 3, an answer from the documents and an FAQ answer are weighed again
 (`assistant.mrc.question.asked_kinds`, which the MRC skill records in its candidate), an FAQ
 answer that lacks what the manual's span and its sentence hold of it does not beat that span; nor does
 one that holds less of the question's content words than the manual's sentence does, by
-`COVERAGE_MARGIN` or more. The MRC candidate must pass its own threshold; for the first rule it
-may be in the grey zone instead (at least `clarify_threshold`) when its sentence holds half the
-question's words (`MIN_GREY_COVERAGE`), and then it is the answer. The reasons go to the
+`COVERAGE_MARGIN` or more. The MRC candidate must pass its own threshold. When the FAQ answer
+lacks a quantity (`QUANTITY_KINDS`), the span may be in the grey zone instead (at least
+`clarify_threshold`) when its sentence holds half the question's words (`MIN_GREY_COVERAGE`),
+and then it is the answer; when it lacks only a place or a setting (read from words, which an
+FAQ answer may choose otherwise), the span's sentence must also hold more of the question's
+words than the FAQ answer. The reasons go to the
 turn log (`Decision.notes`, one per candidate concerned).
 
 A `resume` candidate (an open form's next prompt) is never chosen: when another skill answered
@@ -65,6 +68,11 @@ COVERAGE_MARGIN = 0.34
 #: FAQ answer lacking the kind asked for only when its sentence holds this share of the
 #: question's content words: it is about the question, and it says what the FAQ does not.
 MIN_GREY_COVERAGE = 0.5
+#: Quantities: a text holds one or does not (digits and units). A place or a setting is read
+#: from words, and an FAQ answer may say it in others ("in the app or the car's navigation" is a
+#: place no word list knows): an FAQ answer lacking only those gives way to a manual span that
+#: passes its own threshold and whose sentence holds more of the question's words.
+QUANTITY_KINDS = frozenset({"number", "speed", "duration"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +173,9 @@ def _arbitrate(best_first: Sequence[Candidate], policy: PolicyConfig) -> dict[in
         text = c.reply.plain_text()
         missing = sorted(held - kinds_in(text))
         faq_covered = overlap(terms, text) if terms else 0.0
-        if missing and (passes or about):
+        lacks_quantity = bool(QUANTITY_KINDS.intersection(missing)) and (passes or about)
+        lacks_word_kind = bool(missing) and passes and faq_covered < covered
+        if lacks_quantity or lacks_word_kind:
             reason = {"set_aside": True, "why": "lacks_answer_kind", "kinds": missing}
         elif passes and terms and covered - faq_covered >= COVERAGE_MARGIN:
             reason = {

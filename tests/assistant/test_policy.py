@@ -199,7 +199,7 @@ def manual_span(span: str, sentence: str, confidence: float, **details: object) 
         reply=text_reply(sentence, "mrc:manual-ko#41", confidence),
         confidence=confidence,
         skill="mrc",
-        details={"answer": span, **details},
+        details={"answer": span, "sentence": sentence, **details},
     )
 
 
@@ -273,3 +273,47 @@ def test_a_grey_zone_manual_span_about_the_question_answers_what_the_faq_lacks()
         "15초", "손을 15초 넘게 떼면 경고가 나옵니다.", 0.2, sentence_overlap=1.0, **ASKS_SECONDS
     )
     assert pick(faq, weak).chosen is faq
+
+
+def test_a_grey_zone_manual_span_does_not_set_aside_an_faq_answer_for_a_place_it_may_word_otherwise() -> (
+    None
+):
+    faq = Candidate(
+        reply=text_reply(
+            "Use 'Find chargers' in the Hanbit Connect app or the car's navigation.",
+            "faq:charging-where",
+            0.88,
+        ),
+        confidence=0.88,
+        skill="faq",
+        details={"decision": "answer"},
+    )
+    grey = manual_span(
+        "car screen",
+        "Set the charge limit under 'Charging > Charge limit' on the car screen.",
+        0.38,
+        sentence_overlap=0.67,
+        asks=["place"],
+        terms=["charge", "car"],
+    )
+    d = pick(faq, grey)
+    assert d.chosen is faq and not d.notes
+    # a span passing its own threshold beats an FAQ answer only when its sentence is more
+    # about the question, not for the place alone
+    passing = manual_span(
+        "car screen",
+        "Set the charge limit under 'Charging > Charge limit' on the car screen.",
+        0.7,
+        sentence_overlap=1.0,
+        asks=["place"],
+        terms=["charge", "car"],
+    )
+    assert pick(faq, passing).chosen is faq
+    vague = Candidate(
+        reply=text_reply("Open the Hanbit Connect app.", "faq:app", 0.88),
+        confidence=0.88,
+        skill="faq",
+        details={"decision": "answer"},
+    )
+    d = pick(vague, passing)
+    assert d.chosen is passing and d.notes[0]["why"] == "lacks_answer_kind"

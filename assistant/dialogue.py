@@ -331,7 +331,13 @@ class Assistant:
         ]
         found: list[Hypothesis] = []
         locale = utterance.locale or detect_locale(text, default=self.bot.config.default_locale)
-        read = read_text(text, locale.split("-")[0].split("_")[0].lower(), self.vocabulary).text
+        read = text
+        if not utterance.alternatives:
+            # Typed text: slang, typos and spacing read as meant. A recognizer's n-best list
+            # already holds what it may have misheard, and its words have no typos: a
+            # "corrected" mishearing ("서울 여그로 안네 해조" read as a route to 여그) would
+            # outrank the alternative that was meant.
+            read = read_text(text, locale.split("-")[0].split("_")[0].lower(), self.vocabulary).text
         if read != text:  # the text as it was meant, just after the text as typed
             ranked.insert(1, (utterance.text, read, None))
         for raw, normalized, confidence in ranked:

@@ -513,7 +513,12 @@ class Assistant:
                 offers.extend(_quick_replies(sub.decision.reply)[:1])
         whole_answered = decision.outcome == "answer"
         by_retrieval = whole_answered and chosen is not None and chosen.skill in retrieval
-        if len(answered) < (2 if by_retrieval else 1) and (whole_answered or not offers):
+        if by_retrieval:
+            # the whole message already has an answer: the parts must add to it (a second
+            # answer, or an answer with the other parts offered)
+            if len(answered) < 2 and not (answered and offers):
+                return proposal
+        elif not answered and (whole_answered or not offers):
             return proposal
         candidates = tuple(c for sub in found for c in sub.candidates)
         outcomes = tuple(o for sub in found for o in sub.outcomes)

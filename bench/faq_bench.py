@@ -143,12 +143,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     )
     index.reset(rows)
     vectors = encoder.encode(texts, kind="query")  # batched, and cached for the next run
-    signals = index._snapshot.signals
-    scores = []
-    for q, v in zip(texts, vectors, strict=True):
-        row = {n: s.scores(q) for n, s in signals.items() if n != "dense"}
-        row["dense"] = signals["dense"].scores_for(v)  # type: ignore[union-attr]
-        scores.append(row)
+    scores = [index.row_scores(q, v) for q, v in zip(texts, vectors, strict=True)]
     by_text = dict(zip(texts, scores, strict=True))
 
     def precomputed(example: Example) -> QueryFeatures:
@@ -338,9 +333,7 @@ def run_dataset(name: str, data: Path, args: argparse.Namespace, cache: Embeddin
     for q in sample:
         start = time.perf_counter()
         vector = raw_encoder.encode([q], kind="query")[0]
-        row = {n: s.scores(q) for n, s in timed._snapshot.signals.items() if n != "dense"}
-        row["dense"] = timed._snapshot.signals["dense"].scores_for(vector)  # type: ignore[union-attr]
-        rank(timed.features(q, row_scores=row), self_model, 10)
+        rank(timed.features(q, row_scores=timed.row_scores(q, vector)), self_model, 10)
         times.append((time.perf_counter() - start) * 1000)
     result["latency_ms"] = {
         "p50": float(np.percentile(times, 50)),

@@ -146,12 +146,7 @@ def run_set(name: str, data: tuple[list[FaqEntry], Queries], encoder: CachedEnco
     texts = [q for q, _ in queries]
     gold = [g for _, g in queries]
     vectors = encoder.encode(texts, kind="query")  # batched, cached for the next run
-    signals = index._snapshot.signals
-    by_text: dict[str, dict] = {}
-    for text, vector in zip(texts, vectors, strict=True):
-        row = {n: s.scores(text) for n, s in signals.items() if n != "dense"}
-        row["dense"] = signals["dense"].scores_for(vector)  # type: ignore[union-attr]
-        by_text[text] = row
+    by_text = {t: index.row_scores(t, v) for t, v in zip(texts, vectors, strict=True)}
     feats = [index.features(q, row_scores=by_text[q]) for q in texts]
     names = index.fusion.rank_features
     print(f"{name}: indexed and scored in {time.time() - t0:.0f} s", file=sys.stderr)

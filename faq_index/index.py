@@ -277,10 +277,19 @@ class SimilarityIndex:
     def texts(self, key: str) -> tuple[Row, ...]:
         return self._texts.get(key, ())
 
-    def row_scores(self, query: str) -> dict[str, Scores]:
-        """Raw scores of every signal against every text of the current snapshot."""
+    def row_scores(
+        self, query: str, vector: npt.NDArray[np.float32] | None = None
+    ) -> dict[str, Scores]:
+        """Raw scores of every signal against every text of the current snapshot; `vector`, the
+        query's embedding when it is at hand (encoded in a batch), spares the dense signals
+        embedding it again."""
         snapshot = self._snapshot
-        return {name: signal.scores(query) for name, signal in snapshot.signals.items()}
+        return {
+            name: signal.scores_for(vector)
+            if vector is not None and hasattr(signal, "scores_for")
+            else signal.scores(query)
+            for name, signal in snapshot.signals.items()
+        }
 
     def features(
         self,
